@@ -1,0 +1,123 @@
+import { Command, CommanderError, Option } from 'commander';
+import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadScenario } from './scenario.js';
+import { runScenario, type ScenarioResult } from './runner.js';
+import { writeReports } from './report.js';
+import { ensureLabos } from './imagebuild.js';
+import { findBuiltImage, imagesDir, recipeDir, recipeHash } from './imagestore.js';
+import { formatError } from './errors.js';
+import { killAllDaemons } from './proc.js';
+import { log, seconds } from './log.js';
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts > 1) {
+      killAllDaemons();
+      process.exit(130);
+    }
+    log(`${sig}: stopping; tearing the lab down (press Ctrl-C again to kill at once)`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let code = 0;
+  const program = new Command('corelab')
+    .description('Boot container-host OS images in QEMU on a private network and run scenarios against them')
+    .exitOverride()
+    .showHelpAfterError();
+
+  program
+    .command('run')
+    .description('run scenarios (folders with a scenario.yaml, or the files); exit 0 only if every step passes')
+    .argument('<scenario...>')
+    .option('--report <dir>', 'write junit.xml, report.json and consoles/ into this folder')
+    .option('--keep', 'keep the lab folder (disks, consoles, logs) after the run')
+    .addOption(new Option('--accel <accel>', 'force the accelerator').choices(['kvm', 'tcg']))
+    .action(async (paths: string[], o: { report?: string; keep?: boolean; accel?: 'kvm' | 'tcg' }) => {
+      const plans = paths.map((p) => loadScenario(p));
+      const results: ScenarioResult[] = [];
+      for (const plan of plans) {
+        if (controller.signal.aborted) break;
+        const reportDir = o.report && plans.length > 1 ? join(o.report, plan.name) : o.report;
+        results.push(await runScenario(plan, { reportDir, keep: o.keep, accel: o.accel, signal: controller.signal }));
+      }
+      if (o.report) writeReports(o.report, results);
+      summary(results);
+      code = controller.signal.aborted ? 130 : results.every((r) => r.status === 'passed') ? 0 : 1;
+    });
+
+  program
+    .command('lint')
+    .description('check scenario files and their node configs without booting anything')
+    .argument('<scenario...>')
+    .action((paths: string[]) => {
+      for (const p of paths) {
+        const plan = loadScenario(p);
+        process.stdout.write(`${p}: ok (${plan.nodes.length} nodes, ${plan.steps.length} steps)\n`);
+      }
+    });
+
+  const images = program.command('images').description('guest images: build, list');
+  images
+    .command('build')
+    .description('build the labos image from Debian packages (a no-op when the recipe is unchanged)')
+    .argument('[name]', 'image to build', 'labos')
+    .option('--mirror <url>', 'Debian mirror to build from (default: this host\'s apt sources)')
+    .option('--force', 'build again even if the cache has this recipe')
+    .action(async (name: string, o: { mirror?: string; force?: boolean }) => {
+      if (name !== 'labos') throw new CommanderError(2, 'corelab.image', `only labos is built locally; "${name}" is not`);
+      const img = await ensureLabos({ mirror: o.mirror, force: o.force, signal: controller.signal });
+      process.stdout.write(`${img.dir}\n`);
+    });
+  images
+    .command('list')
+    .description('images in the catalog and their cache state')
+    .action(() => {
+      const key = recipeHash(recipeDir('labos'));
+      const built = findBuiltImage('labos', key);
+      const size = built ? `${(statSync(built.disk).size / 2 ** 30).toFixed(2)} GiB` : '-';
+      process.stdout.write(`NAME   RECIPE        STATE     SIZE       PATH\n`);
+      process.stdout.write(`labos  ${key.slice(0, 12)}  ${built ? 'cached  ' : 'not built'}  ${size.padEnd(9)}  ${built?.dir ?? imagesDir()}\n`);
+      const others = existsSync(imagesDir()) ? readdirSync(imagesDir()).filter((d) => d.startsWith('labos-') && !d.endsWith('.log') && !built?.dir.endsWith(d)) : [];
+      for (const d of others) process.stdout.write(`       (stale build of an older recipe: ${join(imagesDir(), d)})\n`);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    process.stderr.write(`corelab: ${formatError(err)}\n`);
+    return controller.signal.aborted ? 130 : 2;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return code;
+}
+
+function summary(results: ScenarioResult[]): void {
+  for (const r of results) {
+    const passed = r.steps.filter((s) => s.status === 'passed').length;
+    const failed = r.steps.filter((s) => s.status === 'failed').length;
+    const skipped = r.steps.filter((s) => s.status === 'skipped').length;
+    process.stdout.write(`${r.status.toUpperCase()} ${r.scenario} in ${seconds(r.durationMs)}: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    if (r.error) process.stdout.write(`  ${r.error.split('\n').join('\n  ')}\n`);
+    for (const s of r.steps.filter((x) => x.status === 'failed')) {
+      process.stdout.write(`  failed: step ${s.index + 1} "${s.name}" (${r.file}:${s.line}) on ${s.node}\n`);
+      if (s.command) process.stdout.write(`    $ ${s.command}\n    exit status ${s.exitCode ?? 'none'}\n`);
+      for (const f of s.failures ?? []) process.stdout.write(`    - ${f}\n`);
+      if (s.message) process.stdout.write(`    ${s.message}\n`);
+      const out = (s.stdout ?? '').trimEnd();
+      if (out) process.stdout.write(`    got:\n${out.split('\n').slice(-15).map((l) => `      ${l}`).join('\n')}\n`);
+    }
+  }
+}
+
+export function version(): string {
+  return JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+}

@@ -1,0 +1,188 @@
+import { mkdtempSync, mkdirSync, rmSync, copyFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
+import getPort from 'get-port';
+import type { Plan, NodePlan } from './scenario.js';
+import { Machine, detectAccel, type Accel } from './machine.js';
+import { Switch, nodeNetArgs, macFor } from './network.js';
+import { DiscoveryService } from './hostservices.js';
+import { GuestChannel, makeLabKey, type CommandResult, type LabKey } from './guest.js';
+import { buildIso, configDriveFiles, volumeLabel } from './configdrive.js';
+import { ensureLabos } from './imagebuild.js';
+import { requireTools, RUN_TOOLS } from './hosttools.js';
+import { render, type Vars } from './template.js';
+import { LabError } from './errors.js';
+import { log, section, seconds } from './log.js';
+import type { ImageFiles } from './imagestore.js';
+import type { StepTarget } from './steps.js';
+
+/** The user each image's guests are driven as. */
+const IMAGE_USER: Record<string, string> = { labos: 'core' };
+
+export interface LabNode {
+  plan: NodePlan;
+  machine: Machine;
+  guest: GuestChannel;
+  sshPort: number;
+  /** Time from QEMU start to the first command over SSH. */
+  bootMs?: number;
+}
+
+export interface LabOptions {
+  signal?: AbortSignal;
+  accel?: Accel;
+  /** Keep the lab folder (and report where it is) instead of removing it. */
+  keep?: boolean;
+}
+
+/**
+ * The lab resources of one scenario run: a temp folder, an SSH key, host services, the switch and
+ * one machine per node. Everything set up is torn down by tearDown(), also after a failed setUp().
+ */
+export class Lab implements StepTarget {
+  readonly dir: string;
+  readonly nodes = new Map<string, LabNode>();
+  readonly vars: Vars = {};
+  readonly phases: Record<string, number> = {};
+  accel?: Accel;
+  private image?: ImageFiles;
+  private key?: LabKey;
+  private discovery?: DiscoveryService;
+  private switch?: Switch;
+  private torn = false;
+
+  constructor(readonly plan: Plan, private opts: LabOptions = {}) {
+    this.dir = mkdtempSync(join(tmpdir(), `corelab-${plan.name || 'lab'}-`));
+  }
+
+  private async timed<T>(phase: string, fn: () => Promise<T>): Promise<T> {
+    const t0 = Date.now();
+    try {
+      return await section(phase, fn);
+    } finally {
+      this.phases[phase] = Date.now() - t0;
+    }
+  }
+
+  async setUp(): Promise<void> {
+    const plan = this.plan;
+    requireTools(RUN_TOOLS, 'running a scenario');
+    this.image = await this.timed('image', () => ensureLabos({ signal: this.opts.signal }));
+    this.accel = this.opts.accel ?? detectAccel();
+    log(`lab folder ${this.dir}; accelerator ${this.accel}`);
+    this.key = makeLabKey(join(this.dir, 'id_ed25519'), `corelab-${plan.name}`);
+    for (const n of plan.nodes) Object.assign(this.vars, { [`nodes.${n.name}.address`]: n.address, [`nodes.${n.name}.name`]: n.name });
+    await this.timed('host services', async () => {
+      if (plan.discovery) {
+        this.discovery = await DiscoveryService.start(this.dir);
+        this.vars['discovery.endpoint'] = this.discovery.guestUrl;
+        this.vars['discovery.url'] = await this.discovery.newToken(plan.discovery.size);
+        log(`discovery: etcd on 127.0.0.1:${this.discovery.etcdPort}, guests use ${this.vars['discovery.url']}`);
+      }
+      this.switch = await Switch.start(this.dir);
+    });
+    const labByte = randomBytes(1)[0];
+    for (const n of plan.nodes) await this.addNode(n, labByte);
+    await this.timed('boot', () => this.boot());
+  }
+
+  private async addNode(n: NodePlan, labByte: number): Promise<void> {
+    const dir = join(this.dir, n.name);
+    mkdirSync(dir);
+    const lanMac = macFor(labByte, 0, n.index);
+    const hostMac = macFor(labByte, 1, n.index);
+    const nodeVars: Vars = { ...this.vars, 'node.name': n.name, 'node.address': n.address, 'node.prefix': String(this.plan.prefix), ssh_public_key: this.key!.publicKey };
+    const files = configDriveFiles(n.drive, render(n.config, nodeVars), {
+      instanceId: randomUUID(),
+      hostname: n.name,
+      sshPublicKey: this.key!.publicKey,
+      address: n.address,
+      prefix: this.plan.prefix,
+      lanMac,
+      hostMac,
+    });
+    const iso = join(dir, `${n.drive}.iso`);
+    await buildIso(iso, volumeLabel(n.drive), files);
+    const sshPort = await getPort({ host: '127.0.0.1' });
+    const forwards = this.discovery ? [this.discovery.forward] : [];
+    const machine = new Machine({
+      name: n.name,
+      dir,
+      image: this.image!,
+      memoryMb: n.memoryMb,
+      cpus: n.cpus,
+      accel: this.accel!,
+      configDrive: iso,
+      netArgs: nodeNetArgs(this.switch!, lanMac, hostMac, sshPort, forwards),
+    });
+    const guest = new GuestChannel(n.name, sshPort, IMAGE_USER[this.plan.image] ?? 'core', this.key!);
+    this.nodes.set(n.name, { plan: n, machine, guest, sshPort });
+  }
+
+  /** Starts every machine at once and waits until each answers over SSH. */
+  private async boot(): Promise<void> {
+    const nodes = [...this.nodes.values()];
+    for (const n of nodes) {
+      await n.machine.start();
+      log(`${n.plan.name}: QEMU pid ${n.machine.pid}, ${n.plan.address} on the lab switch, ssh 127.0.0.1:${n.sshPort}`);
+    }
+    const t0 = Date.now();
+    await Promise.all(
+      nodes.map(async (n) => {
+        await n.guest.waitReady({
+          timeoutMs: this.plan.bootTimeoutMs,
+          signal: this.opts.signal,
+          alive: () => n.machine.alive,
+          consoleTail: () => n.machine.consoleTail(15),
+        });
+        n.bootMs = Date.now() - t0;
+        log(`${n.plan.name}: SSH is up after ${seconds(n.bootMs)}`);
+      }),
+    );
+  }
+
+  node(name: string): LabNode {
+    const n = this.nodes.get(name);
+    if (!n) throw new LabError(`no node "${name}" in this lab`);
+    return n;
+  }
+
+  run(node: string, command: string, timeoutMs: number): Promise<CommandResult> {
+    const n = this.node(node);
+    if (n.machine.state !== 'running') {
+      return Promise.resolve({ node, command, stdout: '', stderr: '', exitCode: null, durationMs: 0, error: `${node} is ${n.machine.state}` });
+    }
+    return n.guest.run(command, { timeoutMs }).catch((e: Error) => ({ node, command, stdout: '', stderr: '', exitCode: null, durationMs: 0, error: `ssh: ${e.message}` }));
+  }
+
+  async powerOff(node: string): Promise<void> {
+    const n = this.node(node);
+    n.guest.close();
+    await n.machine.powerOff();
+  }
+
+  /** Copies every node's console log into dir/consoles. */
+  saveConsoles(dir: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    mkdirSync(join(dir, 'consoles'), { recursive: true });
+    for (const n of this.nodes.values()) {
+      if (!existsSync(n.machine.consoleLog)) continue;
+      const dest = join(dir, 'consoles', `${n.plan.name}.log`);
+      copyFileSync(n.machine.consoleLog, dest);
+      out[n.plan.name] = join('consoles', `${n.plan.name}.log`);
+    }
+    return out;
+  }
+
+  async tearDown(): Promise<void> {
+    if (this.torn) return;
+    this.torn = true;
+    for (const n of this.nodes.values()) n.guest.close();
+    await Promise.all([...this.nodes.values()].map((n) => n.machine.powerOff().catch(() => undefined)));
+    await this.discovery?.stop().catch(() => undefined);
+    await this.switch?.stop().catch(() => undefined);
+    if (this.opts.keep) log(`lab folder kept: ${this.dir}`);
+    else rmSync(this.dir, { recursive: true, force: true });
+  }
+}

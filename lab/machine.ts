@@ -1,0 +1,211 @@
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { Daemon } from './proc.js';
+import { Qmp } from './qmp.js';
+import { LabError } from './errors.js';
+import { sleep } from './retry.js';
+import { warn } from './log.js';
+import type { ImageFiles } from './imagestore.js';
+
+export type Accel = 'kvm' | 'tcg';
+
+/** KVM when /dev/kvm is usable, else TCG with a warning; CORELAB_ACCEL=kvm|tcg overrides. */
+export function detectAccel(): Accel {
+  const forced = process.env.CORELAB_ACCEL;
+  if (forced === 'kvm' || forced === 'tcg') return forced;
+  try {
+    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+    return 'kvm';
+  } catch {
+    warn('KVM is not available (/dev/kvm missing or not writable): using TCG software emulation; guests boot several times slower');
+    return 'tcg';
+  }
+}
+
+export interface MachineSpec {
+  name: string;
+  /** The node's own folder: overlay, console log, QMP socket, QEMU log. */
+  dir: string;
+  image: ImageFiles;
+  memoryMb: number;
+  cpus: number;
+  accel: Accel;
+  /** The config drive ISO the guest reads its config from. */
+  configDrive: string;
+  /** QEMU -netdev/-device arguments from the network module. */
+  netArgs: string[];
+}
+
+export type PowerState = 'off' | 'running' | 'paused';
+
+/** One QEMU process for one node, on its own qcow2 overlay, driven through QMP. */
+export class Machine {
+  private daemon?: Daemon;
+  private qmp?: Qmp;
+  private rssTimer?: NodeJS.Timeout;
+  /** Highest resident memory of the QEMU process seen, in KiB. */
+  maxRssKb = 0;
+  state: PowerState = 'off';
+  readonly overlay: string;
+  readonly consoleLog: string;
+  readonly qemuLog: string;
+  readonly qmpSocket: string;
+
+  constructor(readonly spec: MachineSpec) {
+    this.overlay = join(spec.dir, 'disk.qcow2');
+    this.consoleLog = join(spec.dir, 'console.log');
+    this.qemuLog = join(spec.dir, 'qemu.log');
+    this.qmpSocket = join(spec.dir, 'qmp.sock');
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get pid(): number | undefined {
+    return this.daemon?.running ? this.daemon.pid : undefined;
+  }
+
+  qemuArgs(): string[] {
+    const s = this.spec;
+    return [
+      'qemu-system-x86_64',
+      '-name', s.name,
+      '-machine', 'pc',
+      ...(s.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,tb-size=256']),
+      '-m', String(s.memoryMb),
+      '-smp', String(s.cpus),
+      '-nodefaults', '-no-user-config', '-display', 'none',
+      '-chardev', `file,id=console,path=${this.consoleLog},append=on`,
+      '-serial', 'chardev:console',
+      '-kernel', s.image.kernel,
+      '-initrd', s.image.initrd,
+      '-append', s.image.cmdline,
+      '-drive', `if=virtio,file=${this.overlay},format=qcow2,cache=unsafe,discard=unmap`,
+      '-drive', `if=virtio,file=${s.configDrive},format=raw,readonly=on`,
+      '-device', 'virtio-rng-pci',
+      ...s.netArgs,
+      '-qmp', `unix:${this.qmpSocket},server=on,wait=off`,
+    ];
+  }
+
+  /** Boots the node: creates its overlay on first start, keeps it on a power-on after a power-off. */
+  async start(): Promise<void> {
+    if (this.state !== 'off') throw new LabError(`${this.name} is already ${this.state}`);
+    if (!existsSync(this.overlay)) {
+      await execa('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', this.spec.image.disk, this.overlay]);
+    }
+    this.daemon = Daemon.start(`qemu ${this.name}`, this.qemuArgs(), this.qemuLog);
+    this.qmp = await this.connectQmp();
+    this.state = 'running';
+    this.rssTimer = setInterval(() => this.sampleRss(), 2000);
+    this.rssTimer.unref();
+  }
+
+  private async connectQmp(): Promise<Qmp> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      if (!this.daemon!.running) {
+        const out = readTail(this.qemuLog, 20);
+        const fix = /host forwarding rule|Address already in use/.test(out)
+          ? 'a host port the lab picked is taken (often a leftover QEMU); stop it and run again'
+          : /kvm/i.test(out)
+            ? 'KVM failed; run with CORELAB_ACCEL=tcg to use software emulation'
+            : undefined;
+        throw new LabError(`QEMU for ${this.name} exited at start (code ${this.daemon!.exitCode}):\n${out}`, { fix });
+      }
+      if (existsSync(this.qmpSocket)) {
+        try {
+          return await Qmp.connect(this.qmpSocket);
+        } catch {
+          /* not listening yet */
+        }
+      }
+      if (Date.now() > deadline) throw new LabError(`QEMU for ${this.name} did not open its QMP socket within 15s; see ${this.qemuLog}`);
+      await sleep(100);
+    }
+  }
+
+  /** True while the QEMU process is alive (a crashed or powered-off guest is not). */
+  get alive(): boolean {
+    return !!this.daemon?.running;
+  }
+
+  /** Pulls the plug: QEMU stops at once, the guest gets no chance to shut down. */
+  async powerOff(): Promise<void> {
+    if (this.state === 'off') return;
+    try {
+      await this.qmp?.execute('quit');
+    } catch {
+      /* QEMU closes the socket as it quits */
+    }
+    if ((await this.daemon?.waitFor(5000)) === undefined) this.daemon?.kill('SIGKILL');
+    await this.daemon?.wait();
+    this.stopped();
+  }
+
+  /** ACPI power button; waits for the guest to halt, else pulls the plug. */
+  async shutdown(timeoutMs = 60_000): Promise<boolean> {
+    if (this.state === 'off') return true;
+    if (this.state === 'paused') await this.resume();
+    await this.qmp?.execute('system_powerdown').catch(() => undefined);
+    const clean = (await this.daemon?.waitFor(timeoutMs)) !== undefined;
+    if (!clean) await this.powerOff();
+    this.stopped();
+    return clean;
+  }
+
+  async pause(): Promise<void> {
+    if (this.state !== 'running') throw new LabError(`cannot pause ${this.name}: it is ${this.state}`);
+    await this.qmp!.execute('stop');
+    this.state = 'paused';
+  }
+
+  async resume(): Promise<void> {
+    if (this.state !== 'paused') throw new LabError(`cannot resume ${this.name}: it is ${this.state}`);
+    await this.qmp!.execute('cont');
+    this.state = 'running';
+  }
+
+  async status(): Promise<string> {
+    const r = await this.qmp!.execute<{ status: string }>('query-status');
+    return r.status;
+  }
+
+  /** Sets the link of the NIC with this netdev id up or down (cable pulled). */
+  async setLink(netdev: string, up: boolean): Promise<void> {
+    await this.qmp!.execute('set_link', { name: netdev, up });
+  }
+
+  consoleTail(lines = 40): string {
+    return readTail(this.consoleLog, lines);
+  }
+
+  private sampleRss(): void {
+    const pid = this.pid;
+    if (!pid) return;
+    try {
+      const kb = Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)?.[1] ?? 0);
+      this.maxRssKb = Math.max(this.maxRssKb, kb);
+    } catch {
+      /* exited */
+    }
+  }
+
+  private stopped(): void {
+    this.sampleRss();
+    clearInterval(this.rssTimer);
+    this.qmp?.close();
+    this.qmp = undefined;
+    this.state = 'off';
+  }
+}
+
+export function readTail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8').replace(/\r/g, '').split('\n').slice(-lines - 1).join('\n').trimEnd();
+  } catch {
+    return '';
+  }
+}

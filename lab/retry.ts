@@ -1,0 +1,77 @@
+import pRetry, { AbortError } from 'p-retry';
+import { LabError } from './errors.js';
+
+/** Thrown by an attempt that should be tried again; carries what it saw, for the final error. */
+export class NotYet extends Error {
+  constructor(readonly detail: string) {
+    super(detail);
+    this.name = 'NotYet';
+  }
+}
+
+export interface WaitOptions {
+  timeoutMs: number;
+  intervalMs: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * The one retry helper: calls attempt until it returns, or throws something other than NotYet,
+ * or timeoutMs have passed; then fails with the last thing the attempt saw.
+ */
+export async function waitUntil<T>(what: string, attempt: () => Promise<T>, opts: WaitOptions): Promise<T> {
+  const deadline = Date.now() + opts.timeoutMs;
+  let last = '';
+  let tries = 0;
+  try {
+    return await pRetry(
+      async () => {
+        tries++;
+        try {
+          return await attempt();
+        } catch (err) {
+          if (!(err instanceof NotYet)) throw new AbortError(err as Error);
+          last = err.detail;
+          if (Date.now() + opts.intervalMs > deadline) throw new AbortError(new TimeoutError(what, opts.timeoutMs, tries, last));
+          throw err;
+        }
+      },
+      {
+        retries: Number.MAX_SAFE_INTEGER,
+        factor: 1,
+        minTimeout: opts.intervalMs,
+        maxTimeout: opts.intervalMs,
+        randomize: false,
+        signal: opts.signal,
+      },
+    );
+  } catch (err) {
+    if (opts.signal?.aborted) throw new LabError(`interrupted while waiting for ${what}`);
+    throw err;
+  }
+}
+
+export class TimeoutError extends LabError {
+  constructor(what: string, timeoutMs: number, readonly tries: number, readonly lastOutput: string) {
+    super(`timed out after ${timeoutMs / 1000}s (${tries} tries) waiting for ${what}${lastOutput ? `; last saw:\n${indent(lastOutput)}` : ''}`);
+  }
+}
+
+export function indent(text: string, prefix = '    '): string {
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((l) => prefix + l)
+    .join('\n');
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new LabError('interrupted'));
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(new LabError('interrupted'));
+    }, { once: true });
+  });
+}

@@ -1,0 +1,101 @@
+import { relative } from 'node:path';
+import type { Plan } from './scenario.js';
+import { Lab, type LabOptions } from './lab.js';
+import { runStep, tail, type StepResult } from './steps.js';
+import { formatError } from './errors.js';
+import { log, section, seconds } from './log.js';
+import { indent } from './retry.js';
+import type { Accel } from './machine.js';
+
+export interface NodeReport {
+  name: string;
+  address: string;
+  bootMs?: number;
+  maxRssMb: number;
+  console?: string;
+}
+
+export interface ScenarioResult {
+  scenario: string;
+  file: string;
+  /** passed: every step passed; failed: a step failed; error: the lab could not be set up, or the run was interrupted. */
+  status: 'passed' | 'failed' | 'error';
+  error?: string;
+  startedAt: string;
+  durationMs: number;
+  accel?: Accel;
+  phases: Record<string, number>;
+  nodes: NodeReport[];
+  steps: StepResult[];
+}
+
+export interface RunOptions extends LabOptions {
+  /** Where consoles are copied before the lab is torn down. */
+  reportDir?: string;
+}
+
+/** Plan → lab resources → steps → result. The lab is torn down whatever happens. */
+export async function runScenario(plan: Plan, opts: RunOptions = {}): Promise<ScenarioResult> {
+  const t0 = Date.now();
+  const lab = new Lab(plan, opts);
+  const steps: StepResult[] = [];
+  let error: string | undefined;
+  let consoles: Record<string, string> = {};
+  try {
+    await section(`scenario ${plan.name}: set up ${plan.nodes.length} node(s)`, () => lab.setUp());
+    let failed = false;
+    for (const step of plan.steps) {
+      if (failed || opts.signal?.aborted) {
+        steps.push({ index: step.index, name: step.name, kind: step.kind, node: step.node, line: step.line, status: 'skipped', startedAt: new Date().toISOString(), durationMs: 0, attempts: 0, message: opts.signal?.aborted ? 'interrupted' : 'an earlier step failed' });
+        continue;
+      }
+      const r = await section(`step ${step.index + 1}/${plan.steps.length}: ${step.name} [${step.node}]`, () => runStep(step, lab, lab.vars, opts.signal));
+      steps.push(r);
+      logStep(r);
+      if (r.status === 'failed') failed = true;
+    }
+    if (opts.signal?.aborted) error = 'interrupted';
+  } catch (err) {
+    error = opts.signal?.aborted ? 'interrupted' : formatError(err);
+    log(`lab error: ${error}`);
+    for (const step of plan.steps.slice(steps.length)) {
+      steps.push({ index: step.index, name: step.name, kind: step.kind, node: step.node, line: step.line, status: 'skipped', startedAt: new Date().toISOString(), durationMs: 0, attempts: 0, message: error === 'interrupted' ? 'interrupted' : 'the lab could not be set up' });
+    }
+  } finally {
+    if (opts.reportDir) consoles = lab.saveConsoles(opts.reportDir);
+    await section('tear down', () => lab.tearDown());
+  }
+  const status = error ? 'error' : steps.some((s) => s.status === 'failed') ? 'failed' : 'passed';
+  return {
+    scenario: plan.name,
+    file: relative(process.cwd(), plan.file),
+    status,
+    error,
+    startedAt: new Date(t0).toISOString(),
+    durationMs: Date.now() - t0,
+    accel: lab.accel,
+    phases: lab.phases,
+    nodes: [...lab.nodes.values()].map((n) => ({
+      name: n.plan.name,
+      address: n.plan.address,
+      bootMs: n.bootMs,
+      maxRssMb: Math.round(n.machine.maxRssKb / 1024),
+      console: consoles[n.plan.name],
+    })),
+    steps,
+  };
+}
+
+function logStep(r: StepResult): void {
+  if (r.status === 'passed') {
+    log(`ok (${seconds(r.durationMs)}${r.attempts > 1 ? `, ${r.attempts} attempts` : ''})`);
+    return;
+  }
+  log(`FAILED: ${r.name} (scenario line ${r.line})`);
+  if (r.command) log(`  on ${r.node}: $ ${r.command}`);
+  if (r.exitCode !== undefined) log(`  exit status: ${r.exitCode ?? 'none'}`);
+  for (const f of r.failures ?? []) log(`  - ${f}`);
+  if (r.message) log(`  ${r.message}`);
+  const out = [r.stdout, r.stderr].filter(Boolean).join('\n');
+  if (out) log(`  output:\n${indent(tail(out, 20), '    | ')}`);
+}

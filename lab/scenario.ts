@@ -1,0 +1,299 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { isScalar, isSeq, type Node } from 'yaml';
+import { YamlSource, FileProblems } from './yamlsource.js';
+import { LabError } from './errors.js';
+import { unknownNames } from './template.js';
+import { inSubnet, parseSubnet } from './network.js';
+import type { DriveKind } from './configdrive.js';
+
+/** Checks on a command's output; a plain string means "contains". */
+export interface Matcher {
+  contains?: string;
+  matches?: string;
+  equals?: string;
+  /** With contains/matches: exactly this many occurrences. */
+  times?: number;
+}
+
+export interface Expectation {
+  exit?: number;
+  stdout: Matcher[];
+  stderr: Matcher[];
+}
+
+interface StepBase {
+  index: number;
+  name: string;
+  line: number;
+  note?: string;
+}
+
+export interface RunStep extends StepBase {
+  kind: 'run';
+  node: string;
+  command: string;
+  expect: Expectation;
+  /** Retry until the expectation holds, or fail after timeoutMs. */
+  until?: { timeoutMs: number; intervalMs: number };
+  /** For one attempt of the command. */
+  timeoutMs: number;
+}
+
+export interface PowerOffStep extends StepBase {
+  kind: 'poweroff';
+  node: string;
+}
+
+export type Step = RunStep | PowerOffStep;
+
+export interface NodePlan {
+  name: string;
+  index: number;
+  address: string;
+  configFile: string;
+  config: string;
+  memoryMb: number;
+  cpus: number;
+  drive: DriveKind;
+}
+
+/** A scenario file turned into what the lab needs to do: validated, with paths resolved. */
+export interface Plan {
+  file: string;
+  name: string;
+  description: string;
+  image: string;
+  subnet: string;
+  prefix: number;
+  discovery?: { size: number };
+  nodes: NodePlan[];
+  steps: Step[];
+  bootTimeoutMs: number;
+}
+
+const TOP = ['name', 'description', 'image', 'network', 'discovery', 'defaults', 'timeouts', 'nodes', 'steps'];
+const NODE = ['address', 'config', 'memory', 'cpus', 'drive'];
+const DEFAULTS = ['memory', 'cpus', 'drive'];
+const STEP_KINDS = ['run', 'poweroff'];
+const STEP = ['name', 'note', 'on', 'run', 'expect', 'until', 'timeout', 'poweroff'];
+const EXPECT = ['exit', 'stdout', 'stderr'];
+const MATCH = ['contains', 'matches', 'equals', 'times'];
+export const IMAGES = ['labos'];
+const DRIVES: DriveKind[] = ['config-2', 'cidata'];
+
+/** The scenario file of a path: the file itself, or scenario.yaml inside a scenario folder. */
+export function scenarioFile(path: string): string {
+  const p = resolve(path);
+  if (existsSync(p) && statSync(p).isDirectory()) {
+    const f = join(p, 'scenario.yaml');
+    if (!existsSync(f)) throw new LabError(`${relative(process.cwd(), p) || p} is a folder without a scenario.yaml`, { fix: 'name a scenario folder (e.g. scenarios/etcd-discovery) or its scenario.yaml' });
+    return f;
+  }
+  if (!existsSync(p)) throw new LabError(`no scenario at ${path}`, { fix: 'give a scenario folder such as scenarios/etcd-discovery' });
+  return p;
+}
+
+/** Reads and checks a scenario; throws FileProblems naming every problem's line and fix. */
+export function loadScenario(path: string): Plan {
+  const file = scenarioFile(path);
+  const src = new YamlSource(relative(process.cwd(), file) || file, readFileSync(file, 'utf8'));
+  src.throwIfProblems();
+  const top = src.map(src.root, 'the scenario', TOP);
+  const get = (k: string) => top.get(k)?.value;
+  const need = (k: string) => {
+    if (!top.has(k)) src.problem(src.root, `the scenario has no "${k}"`, `add a top-level "${k}:"`);
+  };
+  ['name', 'nodes', 'steps'].forEach(need);
+
+  const name = top.has('name') ? src.string(get('name'), '"name"') ?? '' : '';
+  const description = top.has('description') ? src.string(get('description'), '"description"') ?? '' : '';
+  let image = 'labos';
+  if (top.has('image')) {
+    image = src.string(get('image'), '"image"') ?? image;
+    if (!IMAGES.includes(image)) src.problem(get('image'), `unknown image "${image}"`, `use one of: ${IMAGES.join(', ')}`);
+  }
+
+  let subnet = '192.168.0.0/24';
+  if (top.has('network')) {
+    const net = src.map(get('network'), '"network"', ['subnet']);
+    if (net.has('subnet')) subnet = src.string(net.get('subnet')!.value, 'network.subnet') ?? subnet;
+  }
+  let parsedSubnet = { base: 0, prefix: 24 };
+  try {
+    parsedSubnet = parseSubnet(subnet);
+  } catch (e) {
+    src.problem(get('network'), (e as Error).message, 'write it as ADDRESS/PREFIX, e.g. 192.168.0.0/24');
+  }
+
+  let discovery: Plan['discovery'];
+  if (top.has('discovery')) {
+    const d = src.map(get('discovery'), '"discovery"', ['size']);
+    discovery = { size: d.has('size') ? src.int(d.get('size')!.value, 'discovery.size', 1) ?? 3 : 3 };
+  }
+
+  const defaults = { memoryMb: 1024, cpus: 2, drive: 'cidata' as DriveKind };
+  if (top.has('defaults')) readMachine(src, src.map(get('defaults'), '"defaults"', DEFAULTS), defaults, 'defaults');
+
+  let bootTimeoutMs = 15 * 60_000;
+  let stepTimeoutMs = 2 * 60_000;
+  if (top.has('timeouts')) {
+    const t = src.map(get('timeouts'), '"timeouts"', ['boot', 'step']);
+    if (t.has('boot')) bootTimeoutMs = src.duration(t.get('boot')!.value, 'timeouts.boot') ?? bootTimeoutMs;
+    if (t.has('step')) stepTimeoutMs = src.duration(t.get('step')!.value, 'timeouts.step') ?? stepTimeoutMs;
+  }
+
+  const nodes: NodePlan[] = [];
+  if (top.has('nodes')) {
+    const entries = src.entries(get('nodes'), '"nodes"');
+    if (entries.length === 0) src.problem(get('nodes'), 'the scenario has no nodes', 'add at least one node under "nodes:"');
+    for (const e of entries) {
+      if (!/^[a-z][a-z0-9-]{0,30}$/.test(e.name)) src.problem(e.key, `node name "${e.name}" is not a valid host name`, 'use lower-case letters, digits and dashes, starting with a letter');
+      const n = src.map(e.value, `node "${e.name}"`, NODE);
+      const m = { ...defaults };
+      readMachine(src, n, m, `nodes.${e.name}`);
+      let address = '';
+      if (!n.has('address')) src.problem(e.key, `node "${e.name}" has no address`, `give it "address:" inside ${subnet}`);
+      else {
+        address = src.string(n.get('address')!.value, `nodes.${e.name}.address`) ?? '';
+        if (address && !inSubnet(address, parsedSubnet)) src.problem(n.get('address')!.value, `address ${address} of node "${e.name}" is not a host address inside ${subnet}`, 'pick a free address in the lab subnet');
+        const dup = nodes.find((o) => o.address === address);
+        if (dup) src.problem(n.get('address')!.value, `address ${address} is already used by node "${dup.name}"`, 'give every node its own address');
+      }
+      let configFile = '';
+      let config = '';
+      if (!n.has('config')) src.problem(e.key, `node "${e.name}" has no config`, 'name its cloud-config file, relative to the scenario file: "config: cloud-config.yaml"');
+      else {
+        const rel = src.string(n.get('config')!.value, `nodes.${e.name}.config`) ?? '';
+        configFile = resolve(dirname(file), rel);
+        if (!existsSync(configFile)) src.problem(n.get('config')!.value, `config file ${rel} of node "${e.name}" does not exist (looked for ${configFile})`, 'create it or fix the path (relative to the scenario file)');
+        else config = readFileSync(configFile, 'utf8');
+      }
+      nodes.push({ name: e.name, index: nodes.length, address, configFile, config, ...m });
+    }
+  }
+
+  const nodeNames = nodes.map((n) => n.name);
+  const known = knownVariables(nodeNames, !!discovery);
+  for (const n of nodes) {
+    if (!n.config) continue;
+    const rel = relative(process.cwd(), n.configFile);
+    for (const u of unknownNames(n.config, (v) => known.config(v))) {
+      src.problems.push({ line: u.line, column: 1, message: `${rel}: undefined variable {{${u.name}}}`, fix: `known in node configs: ${known.configList.join(', ')}` });
+    }
+  }
+
+  const steps: Step[] = [];
+  if (top.has('steps')) {
+    const items = src.seq(get('steps'), '"steps"');
+    items.forEach((item, index) => {
+      const s = readStep(src, item, index, nodeNames, stepTimeoutMs, known.step);
+      if (s) steps.push(s);
+    });
+    if (items.length === 0) src.problem(get('steps'), 'the scenario has no steps', 'add steps under "steps:"');
+  }
+
+  src.throwIfProblems();
+  return { file, name, description, image, subnet, prefix: parsedSubnet.prefix, discovery, nodes, steps, bootTimeoutMs };
+}
+
+function readMachine(src: YamlSource, m: Map<string, { value: Node | null }>, out: { memoryMb: number; cpus: number; drive: DriveKind }, where: string): void {
+  if (m.has('memory')) out.memoryMb = src.int(m.get('memory')!.value, `${where}.memory (MiB)`, 256) ?? out.memoryMb;
+  if (m.has('cpus')) out.cpus = src.int(m.get('cpus')!.value, `${where}.cpus`, 1) ?? out.cpus;
+  if (m.has('drive')) {
+    const d = src.string(m.get('drive')!.value, `${where}.drive`);
+    if (d && !DRIVES.includes(d as DriveKind)) src.problem(m.get('drive')!.value, `unknown config drive "${d}"`, `use one of: ${DRIVES.join(', ')}`);
+    else if (d) out.drive = d as DriveKind;
+  }
+}
+
+/** Variables the lab defines: for node configs, and for step commands and expectations. */
+export function knownVariables(nodes: string[], discovery: boolean) {
+  const common = [...(discovery ? ['discovery.url', 'discovery.endpoint'] : []), ...nodes.flatMap((n) => [`nodes.${n}.address`, `nodes.${n}.name`])];
+  const configList = ['node.name', 'node.address', 'node.prefix', 'ssh_public_key', ...common];
+  return {
+    configList,
+    config: (v: string) => configList.includes(v),
+    step: (v: string) => common.includes(v),
+    stepList: common,
+  };
+}
+
+function readStep(src: YamlSource, item: Node, index: number, nodes: string[], stepTimeoutMs: number, knownVar: (v: string) => boolean): Step | undefined {
+  const s = src.map(item, `step ${index + 1}`, STEP);
+  const line = src.at(item).line;
+  const name = s.has('name') ? src.string(s.get('name')!.value, 'step name') ?? '' : '';
+  if (!s.has('name')) src.problem(item, `step ${index + 1} has no name`, 'give every step a "name:" so reports can refer to it');
+  const kinds = STEP_KINDS.filter((k) => s.has(k));
+  if (kinds.length !== 1) {
+    src.problem(item, `step ${index + 1} (${name || 'unnamed'}) must have exactly one of ${STEP_KINDS.join(', ')}`, kinds.length ? `split it into one step per action (${kinds.join(', ')})` : 'say what it does, e.g. "run: etcdctl cluster-health" with "on: node00"');
+    return undefined;
+  }
+  const note = s.has('note') ? src.string(s.get('note')!.value, 'note') : undefined;
+  const nodeRef = (n: Node | null, what: string): string => {
+    const v = src.string(n, what) ?? '';
+    if (v && !nodes.includes(v)) src.problem(n, `step "${name}" names node "${v}", which the scenario does not define`, `use one of: ${nodes.join(', ')}`);
+    return v;
+  };
+  const checkVars = (n: Node | null, text: string) => {
+    for (const u of unknownNames(text, knownVar)) src.problem(n, `step "${name}" uses undefined variable {{${u.name}}}`, 'define it (e.g. add "discovery:" for discovery.url) or fix the name');
+  };
+  if (kinds[0] === 'poweroff') {
+    for (const k of ['on', 'expect', 'until', 'timeout', 'run']) if (s.has(k)) src.problem(s.get(k)!.key, `"${k}" does not apply to a poweroff step`);
+    return { kind: 'poweroff', index, name, line, note, node: nodeRef(s.get('poweroff')!.value, 'poweroff') };
+  }
+  if (!s.has('on')) src.problem(item, `step "${name}" runs a command but does not say on which node`, `add "on: ${nodes[0] ?? 'NODE'}"`);
+  const node = s.has('on') ? nodeRef(s.get('on')!.value, 'on') : '';
+  const command = src.string(s.get('run')!.value, 'run') ?? '';
+  checkVars(s.get('run')!.value, command);
+  const expect: Expectation = { exit: 0, stdout: [], stderr: [] };
+  if (s.has('expect')) {
+    const e = src.map(s.get('expect')!.value, `the expect of step "${name}"`, EXPECT);
+    if (e.has('exit')) expect.exit = src.int(e.get('exit')!.value, 'expect.exit');
+    for (const stream of ['stdout', 'stderr'] as const) {
+      if (!e.has(stream)) continue;
+      const v = e.get(stream)!.value;
+      const list = isSeq(v) ? src.seq(v, stream) : [v];
+      for (const m of list) {
+        const matcher = readMatcher(src, m, `${stream} of step "${name}"`);
+        if (matcher) {
+          checkVars(m, JSON.stringify(matcher));
+          expect[stream].push(matcher);
+        }
+      }
+    }
+  }
+  let until: RunStep['until'];
+  if (s.has('until')) {
+    const u = src.map(s.get('until')!.value, `the until of step "${name}"`, ['timeout', 'interval']);
+    until = {
+      timeoutMs: u.has('timeout') ? src.duration(u.get('timeout')!.value, 'until.timeout') ?? stepTimeoutMs : stepTimeoutMs,
+      intervalMs: u.has('interval') ? src.duration(u.get('interval')!.value, 'until.interval') ?? 5000 : 5000,
+    };
+  }
+  const timeoutMs = s.has('timeout') ? src.duration(s.get('timeout')!.value, 'timeout') ?? stepTimeoutMs : stepTimeoutMs;
+  return { kind: 'run', index, name, line, note, node, command, expect, until, timeoutMs };
+}
+
+function readMatcher(src: YamlSource, node: Node | null, what: string): Matcher | undefined {
+  if (isScalar(node) && typeof node.value === 'string') return { contains: node.value };
+  const m = src.map(node, `a matcher in ${what}`, MATCH);
+  const out: Matcher = {};
+  for (const k of ['contains', 'matches', 'equals'] as const) if (m.has(k)) out[k] = src.string(m.get(k)!.value, k);
+  const kinds = (['contains', 'matches', 'equals'] as const).filter((k) => m.has(k));
+  if (kinds.length !== 1) {
+    src.problem(node, `a matcher in ${what} needs exactly one of contains, matches, equals`);
+    return undefined;
+  }
+  if (out.matches !== undefined) {
+    try {
+      new RegExp(out.matches, 'm');
+    } catch (e) {
+      src.problem(m.get('matches')!.value, `bad regular expression: ${(e as Error).message}`, 'fix the pattern (JavaScript syntax; escape backslashes in double-quoted YAML)');
+    }
+  }
+  if (m.has('times')) out.times = src.int(m.get('times')!.value, 'times');
+  return out;
+}
+
+export { FileProblems };
