@@ -37,7 +37,8 @@ export async function waitUntil<T>(what: string, attempt: () => Promise<T>, opts
         }
       },
       {
-        retries: Number.MAX_SAFE_INTEGER,
+        // p-retry precomputes its delays, so give it a bounded count; the deadline above decides.
+        retries: Math.ceil(opts.timeoutMs / Math.max(1, opts.intervalMs)) + 1,
         factor: 1,
         minTimeout: opts.intervalMs,
         maxTimeout: opts.intervalMs,
@@ -47,6 +48,7 @@ export async function waitUntil<T>(what: string, attempt: () => Promise<T>, opts
     );
   } catch (err) {
     if (opts.signal?.aborted) throw new LabError(`interrupted while waiting for ${what}`);
+    if (err instanceof NotYet) throw new TimeoutError(what, opts.timeoutMs, tries, last);
     throw err;
   }
 }

@@ -1,0 +1,88 @@
+import test from 'ava';
+import { loadScenario, FileProblems } from '../lab/scenario.js';
+import { scenario, tempTree } from './helpers/files.js';
+
+const GOOD = `name: t
+nodes:
+  a: { address: 192.168.0.10, config: cloud-config.yaml }
+  b: { address: 192.168.0.11, config: cloud-config.yaml }
+steps:
+  - name: hello
+    on: a
+    run: echo hi
+    expect:
+      stdout: hi
+  - name: off
+    poweroff: b
+`;
+
+function problems(t: import('ava').ExecutionContext, body: string, files: Record<string, string> = {}): FileProblems {
+  const tree = tempTree({ ...scenario(body), ...files });
+  t.teardown(tree.remove);
+  const err = t.throws(() => loadScenario(tree.dir), { instanceOf: FileProblems });
+  return err as FileProblems;
+}
+
+test('the etcd-discovery scenario loads into a plan', (t) => {
+  const plan = loadScenario('scenarios/etcd-discovery');
+  t.is(plan.name, 'etcd-discovery');
+  t.deepEqual(plan.nodes.map((n) => [n.name, n.address]), [['node00', '192.168.0.10'], ['node01', '192.168.0.11'], ['node02', '192.168.0.12']]);
+  t.deepEqual(plan.discovery, { size: 3 });
+  t.true(plan.steps.some((s) => s.kind === 'poweroff' && s.node === 'node01'));
+  t.true(plan.nodes[0].config.startsWith('#cloud-config'));
+});
+
+test('a good scenario gets defaults', (t) => {
+  const tree = tempTree(scenario(GOOD));
+  t.teardown(tree.remove);
+  const plan = loadScenario(tree.dir);
+  t.is(plan.image, 'labos');
+  t.is(plan.prefix, 24);
+  t.is(plan.nodes[0].memoryMb, 1024);
+  const step = plan.steps[0];
+  t.is(step.kind, 'run');
+  if (step.kind === 'run') t.deepEqual(step.expect.stdout, [{ contains: 'hi' }]);
+});
+
+test('an unknown top-level key names the key, its line and a did-you-mean', (t) => {
+  const err = problems(t, GOOD.replace('steps:', 'nodez: {}\nsteps:'));
+  const text = err.format();
+  t.regex(text, /scenario\.yaml:5:1: unknown key "nodez" in the scenario/);
+  t.regex(text, /fix: did you mean "nodes"\?/);
+});
+
+test('broken YAML names the line and says to fix the syntax', (t) => {
+  const err = problems(t, 'name: t\nnodes:\n  a: { address: 192.168.0.10, config: x\nsteps: []\n');
+  t.regex(err.format(), /scenario\.yaml:\d+:\d+: YAML: /);
+  t.regex(err.format(), /fix: correct the YAML syntax/);
+});
+
+test('a step naming a node that does not exist', (t) => {
+  const err = problems(t, GOOD.replace('on: a', 'on: c'));
+  t.regex(err.format(), /:7:9: step "hello" names node "c", which the scenario does not define\n  fix: use one of: a, b/);
+});
+
+test('an undefined variable in a step and in a node config', (t) => {
+  const err = problems(t, GOOD.replace('echo hi', 'echo {{discovery.url}}'), { 'cloud-config.yaml': '#cloud-config\nhostname: "{{node.nmae}}"\n' });
+  const text = err.format();
+  t.regex(text, /step "hello" uses undefined variable \{\{discovery\.url\}\}/);
+  t.regex(text, /cloud-config\.yaml: undefined variable \{\{node\.nmae\}\}/);
+});
+
+test('a missing config file names the path it looked for', (t) => {
+  const err = problems(t, GOOD.replace('a: { address: 192.168.0.10, config: cloud-config.yaml }', 'a: { address: 192.168.0.10, config: nope.yaml }'));
+  t.regex(err.format(), /:3:\d+: config file nope\.yaml of node "a" does not exist/);
+});
+
+test('wrong types, bad addresses and a step with two actions', (t) => {
+  const body = GOOD.replace('192.168.0.11', '10.0.0.1').replace('  - name: off\n    poweroff: b\n', '  - name: off\n    poweroff: b\n    run: ls\n').replace('name: t\n', 'name: t\ndefaults: { memory: lots }\n');
+  const text = problems(t, body).format();
+  t.regex(text, /defaults\.memory \(MiB\) must be a whole number/);
+  t.regex(text, /address 10\.0\.0\.1 of node "b" is not a host address inside 192\.168\.0\.0\/24/);
+  t.regex(text, /must have exactly one of run, poweroff/);
+});
+
+test('an unknown key inside a step suggests the right one', (t) => {
+  const text = problems(t, GOOD.replace('    expect:', '    expcet:')).format();
+  t.regex(text, /unknown key "expcet" in step 1\n  fix: did you mean "expect"\?/);
+});
