@@ -47,7 +47,11 @@ export class GuestChannel {
         this.client = c;
         resolve(c);
       });
-      c.once('error', (e) => reject(e));
+      // ssh2 may emit several errors (handshake lost, then reset); all of them end this client.
+      c.on('error', (e) => {
+        if (this.client === c) this.client = undefined;
+        reject(e);
+      });
       c.on('close', () => {
         if (this.client === c) this.client = undefined;
       });

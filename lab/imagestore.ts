@@ -63,7 +63,7 @@ export function imageFilesIn(name: string, dir: string, key: string): ImageFiles
     disk: join(dir, 'disk.qcow2'),
     kernel: join(dir, 'vmlinuz'),
     initrd: join(dir, 'initrd.img'),
-    cmdline: readFileSync(cmdlineFile, 'utf8').trim(),
+    cmdline: readFileSync(cmdlineFile, 'utf8').trim().replace(/\s+/g, ' '),
   };
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import getPort from 'get-port';
 import type { Plan, NodePlan } from './scenario.js';
-import { Machine, detectAccel, type Accel } from './machine.js';
+import { Machine, chooseAccel, type Accel } from './machine.js';
 import { Switch, nodeNetArgs, macFor } from './network.js';
 import { DiscoveryService } from './hostservices.js';
 import { GuestChannel, makeLabKey, type CommandResult, type LabKey } from './guest.js';
@@ -69,7 +69,7 @@ export class Lab implements StepTarget {
     const plan = this.plan;
     requireTools(RUN_TOOLS, 'running a scenario');
     this.image = await this.timed('image', () => ensureLabos({ signal: this.opts.signal }));
-    this.accel = this.opts.accel ?? detectAccel();
+    this.accel = this.opts.accel ?? (await chooseAccel(this.image.kernel));
     log(`lab folder ${this.dir}; accelerator ${this.accel}`);
     this.key = makeLabKey(join(this.dir, 'id_ed25519'), `corelab-${plan.name}`);
     for (const n of plan.nodes) Object.assign(this.vars, { [`nodes.${n.name}.address`]: n.address, [`nodes.${n.name}.name`]: n.name });
@@ -128,6 +128,16 @@ export class Lab implements StepTarget {
       log(`${n.plan.name}: QEMU pid ${n.machine.pid}, ${n.plan.address} on the lab switch, ssh 127.0.0.1:${n.sshPort}`);
     }
     const t0 = Date.now();
+    const waiting = new Set(nodes.map((n) => n.plan.name));
+    const ticker = setInterval(() => log(`still booting after ${seconds(Date.now() - t0)}: ${[...waiting].join(', ')}`), 30_000);
+    try {
+      await this.waitAll(nodes, t0, waiting);
+    } finally {
+      clearInterval(ticker);
+    }
+  }
+
+  private async waitAll(nodes: LabNode[], t0: number, waiting: Set<string>): Promise<void> {
     await Promise.all(
       nodes.map(async (n) => {
         await n.guest.waitReady({
@@ -137,6 +147,7 @@ export class Lab implements StepTarget {
           consoleTail: () => n.machine.consoleTail(15),
         });
         n.bootMs = Date.now() - t0;
+        waiting.delete(n.plan.name);
         log(`${n.plan.name}: SSH is up after ${seconds(n.bootMs)}`);
       }),
     );

@@ -10,7 +10,9 @@ export class Qmp {
   readonly events: Array<{ event: string; timestamp: unknown; data?: unknown }> = [];
 
   private constructor(private sock: Socket) {
-    createInterface({ input: sock }).on('line', (line) => this.onLine(line));
+    createInterface({ input: sock })
+      .on('line', (line) => this.onLine(line))
+      .on('error', () => undefined); // EPIPE after QEMU quits; 'close' below settles what is pending
     sock.on('close', () => {
       this.closed = true;
       for (const p of this.pending.values()) p.reject(new LabError('QMP connection closed (QEMU exited)'));

@@ -1,0 +1,103 @@
+// Real VM tests: they boot the labos image in QEMU (KVM when present, else TCG) on a real vde switch
+// with a real host etcd. Nothing here is mocked. Serial, since the host has two cores.
+import test from 'ava';
+import { readFileSync, existsSync, cpSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { corelab, labDirOf, leftoverDirs, processesMentioning } from './helpers/lab.js';
+import { tempTree } from './helpers/files.js';
+
+function assertNothingLeft(t: import('ava').ExecutionContext, scenario: string, output: string): void {
+  const dir = labDirOf(output);
+  if (dir) {
+    t.deepEqual(processesMentioning(dir), [], 'no qemu, vde_switch, etcd or socat of the lab is left');
+    t.false(existsSync(dir), `lab folder ${dir} is removed`);
+  }
+  t.deepEqual(leftoverDirs(scenario), [], 'no lab folder of this scenario is left in the temp dir');
+}
+
+test.serial('etcd-discovery: three VMs form a cluster through discovery, survive a power-off, report in junit', async (t) => {
+  const out = tempTree({});
+  t.teardown(out.remove);
+  const r = await corelab(['run', 'scenarios/etcd-discovery', '--report', out.dir]);
+  t.log(r.all.split('\n').slice(-40).join('\n'));
+  t.is(r.exitCode, 0, 'corelab run exits 0');
+  const junit = readFileSync(join(out.dir, 'junit.xml'), 'utf8');
+  const cases = [...junit.matchAll(/<testcase [^>]*name="([^"]+)"/g)].map((m) => m[1]);
+  t.is(cases.length, 10);
+  t.false(/<failure|<skipped|<error/.test(junit), 'every step passed');
+  t.true(cases.some((c) => /node01 is powered off/.test(c)));
+  const report = JSON.parse(readFileSync(join(out.dir, 'report.json'), 'utf8'));
+  const s = report.scenarios[0];
+  t.is(s.status, 'passed');
+  t.deepEqual(s.nodes.map((n: { name: string }) => n.name), ['node00', 'node01', 'node02']);
+  const health = s.steps.find((x: { name: string }) => /unreachable/.test(x.name));
+  t.regex(health.stdout, /member [0-9a-f]+ is unreachable: \[http:\/\/192\.168\.0\.11:2379 http:\/\/192\.168\.0\.11:4001\] are all unreachable/);
+  for (const n of ['node00', 'node01', 'node02']) t.regex(readFileSync(join(out.dir, 'consoles', `${n}.log`), 'utf8'), /Linux version/);
+  assertNothingLeft(t, 'etcd-discovery', r.all);
+});
+
+test.serial('a wrong expectation fails the run, naming the step, the command and the output', async (t) => {
+  const out = tempTree({});
+  t.teardown(out.remove);
+  const r = await corelab(['run', 'test/fixtures/one-node', '--report', out.dir]);
+  t.log(r.all.split('\n').slice(-30).join('\n'));
+  t.is(r.exitCode, 1);
+  t.regex(r.all, /failed: step 4 "deliberately wrong, two healthy members" \(test\/fixtures\/one-node\/scenario\.yaml:\d+\) on solo/);
+  t.regex(r.all, /\$ etcdctl cluster-health/);
+  t.regex(r.all, /should match \/\^member \[0-9a-f\]\+ is healthy\/ 2 time\(s\), found 1/);
+  t.regex(r.all, /got:\n\s+member [0-9a-f]+ is healthy: got healthy result from http:\/\/192\.168\.0\.20:2379/);
+  const junit = readFileSync(join(out.dir, 'junit.xml'), 'utf8');
+  t.is((junit.match(/<failure /g) ?? []).length, 1);
+  t.is((junit.match(/<skipped /g) ?? []).length, 1, 'the step after the failure is skipped');
+  t.is((junit.match(/<testcase /g) ?? []).length, 5);
+  assertNothingLeft(t, 'one-node-wrong', r.all);
+});
+
+/** A copy of the one-node fixture under another name, with extra top-level YAML. */
+function variant(name: string, extra = ''): { dir: string; remove: () => void } {
+  const tree = tempTree({});
+  cpSync('test/fixtures/one-node', tree.dir, { recursive: true });
+  const file = join(tree.dir, 'scenario.yaml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace('name: one-node-wrong', `name: ${name}\n${extra}`));
+  return tree;
+}
+
+test.serial('Ctrl-C while the guests boot tears the lab down and leaves nothing', async (t) => {
+  const tree = variant('ctrl-c');
+  t.teardown(tree.remove);
+  const child = corelab(['run', tree.dir]);
+  let output = '';
+  await new Promise<void>((resolve) => {
+    child.all!.on('data', (d: Buffer) => {
+      output += d.toString();
+      if (/solo: QEMU pid \d+/.test(output)) resolve();
+    });
+    void child.then(() => resolve());
+  });
+  t.regex(output, /QEMU pid/, 'the run got as far as starting QEMU');
+  child.kill('SIGINT');
+  const r = await child;
+  t.log(r.all.split('\n').slice(-12).join('\n'));
+  t.is(r.exitCode, 130);
+  t.regex(r.all, /SIGINT: stopping; tearing the lab down/);
+  assertNothingLeft(t, 'ctrl-c', r.all);
+});
+
+test.serial('a guest that never answers fails the boot with its console, and leaves nothing', async (t) => {
+  const tree = variant('never-boots', 'timeouts: { boot: 3s }');
+  t.teardown(tree.remove);
+  const r = await corelab(['run', tree.dir]);
+  t.log(r.all.split('\n').slice(-15).join('\n'));
+  t.is(r.exitCode, 1);
+  t.regex(r.all, /timed out after 3s .*waiting for solo to accept SSH on 127\.0\.0\.1:\d+/);
+  t.regex(r.all, /ERROR never-boots/);
+  assertNothingLeft(t, 'never-boots', r.all);
+});
+
+test.serial('a missing host tool is named with the apt command that installs it, and leaves nothing', async (t) => {
+  const r = await corelab(['run', 'test/fixtures/one-node'], { PATH: '/nonexistent' });
+  t.is(r.exitCode, 1);
+  t.regex(r.all, /running a scenario needs host tools that are not installed: qemu-system-x86_64/);
+  t.regex(r.all, /fix: sudo apt-get install -y qemu-system-x86 /);
+  assertNothingLeft(t, 'one-node-wrong', r.all);
+});
