@@ -25,8 +25,8 @@ export function configDriveFiles(kind: DriveKind, userData: string, id: NodeIden
   if (kind === 'cidata') {
     return {
       'user-data': userData,
-      'meta-data': stringify({ 'instance-id': id.instanceId, 'local-hostname': id.hostname, 'public-keys': [id.sshPublicKey] }),
-      'network-config': stringify({
+      'meta-data': yaml11({ 'instance-id': id.instanceId, 'local-hostname': id.hostname, 'public-keys': [id.sshPublicKey] }),
+      'network-config': yaml11({
         version: 2,
         ethernets: {
           lan: { match: { macaddress: id.lanMac }, 'set-name': 'eth0', addresses: [`${id.address}/${id.prefix}`] },
@@ -52,6 +52,14 @@ export function configDriveFiles(kind: DriveKind, userData: string, id: NodeIden
     'openstack/latest/meta_data.json': JSON.stringify(meta, null, 2) + '\n',
     'openstack/latest/network_data.json': JSON.stringify(network, null, 2) + '\n',
   };
+}
+
+/**
+ * YAML for cloud-init, which reads YAML 1.1: there an unquoted MAC such as 52:54:00:01:00:00 is a
+ * base-60 integer. Every string is double-quoted so it stays a string.
+ */
+function yaml11(value: unknown): string {
+  return stringify(value, { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' });
 }
 
 export function volumeLabel(kind: DriveKind): string {

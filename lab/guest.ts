@@ -95,10 +95,12 @@ export class GuestChannel {
       let stdout = '';
       let stderr = '';
       let done = false;
+      const onClose = () => finish(null, 'the SSH connection closed');
       const finish = (exitCode: number | null, error?: string) => {
         if (done) return;
         done = true;
         clearTimeout(timer);
+        client.off('close', onClose);
         resolve({ node: this.node, command, stdout, stderr, exitCode, durationMs: Date.now() - t0, error });
       };
       const timer = setTimeout(() => {
@@ -116,7 +118,7 @@ export class GuestChannel {
         });
         stream.on('close', () => finish(exitCode, exitCode === null ? 'the channel closed without an exit status' : undefined));
       });
-      client.once('close', () => finish(null, 'the SSH connection closed'));
+      client.once('close', onClose);
     });
   }
 

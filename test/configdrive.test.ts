@@ -42,6 +42,7 @@ test('a NoCloud cidata drive carries user-data, meta-data with the key, and a st
   t.is(label, 'cidata');
   t.is(files['user-data'], userData);
   t.deepEqual(parse(files['meta-data']), { 'instance-id': 'i-0001', 'local-hostname': 'node00', 'public-keys': ['ssh-ed25519 AAAAC3Nza test'] });
+  t.regex(files['network-config'], /macaddress: "52:54:00:01:00:00"/, 'MACs are quoted: YAML 1.1 reads 52:54:00:... as a number');
   const net = parse(files['network-config']);
   t.is(net.version, 2);
   t.deepEqual(net.ethernets.lan, { match: { macaddress: id.lanMac }, 'set-name': 'eth0', addresses: ['192.168.0.10/24'] });
