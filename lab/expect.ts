@@ -1,5 +1,6 @@
 import type { CommandResult } from './guest.js';
-import type { Expectation, Matcher } from './scenario.js';
+import type { Capture, Expectation, Matcher } from './scenario.js';
+import { parseTable, select } from './tables.js';
 import { render, type Vars } from './template.js';
 
 /** What a command's result got wrong against an expectation; empty when it holds. */
@@ -11,6 +12,20 @@ export function check(result: CommandResult, expect: Expectation, vars: Vars): s
     for (const m of expect[stream]) {
       const problem = checkMatcher(result[stream], m, vars);
       if (problem) failures.push(`${stream} ${problem}`);
+    }
+  }
+  if (expect.table.length) {
+    const table = parseTable(result.stdout);
+    for (const tc of expect.table) {
+      const where = Object.fromEntries(Object.entries(tc.where).map(([k, v]) => [k, render(v, vars)]));
+      const missing = Object.keys(where).filter((k) => !table.columns.includes(k));
+      if (missing.length) {
+        failures.push(`the table has no column ${missing.join(', ')} (columns: ${table.columns.join(', ') || 'none'})`);
+        continue;
+      }
+      const n = select(table, where, { history: tc.history }).length;
+      const desc = Object.entries(where).map(([k, v]) => `${k}=${v}`).join(', ');
+      if (tc.count === undefined ? n === 0 : n !== tc.count) failures.push(`table rows where ${desc}: ${n}, expected ${tc.count ?? 'at least 1'}`);
     }
   }
   return failures;
@@ -31,4 +46,23 @@ export function checkMatcher(text: string, m: Matcher, vars: Vars): string | und
 
 function countOf(text: string, needle: string): number {
   return needle ? text.split(needle).length - 1 : 0;
+}
+
+/** Values for a step's captures, or what could not be captured. */
+export function capture(result: CommandResult, captures: Capture[], vars: Vars): { values: Vars; problems: string[] } {
+  const values: Vars = {};
+  const problems: string[] = [];
+  for (const c of captures) {
+    if ('stdout' in c) {
+      const m = result.stdout.match(new RegExp(render(c.stdout, vars), 'm'));
+      if (m?.[1] !== undefined) values[c.name] = m[1];
+      else problems.push(`could not capture ${c.name}: stdout does not match /${c.stdout}/`);
+    } else {
+      const where = Object.fromEntries(Object.entries(c.table.where).map(([k, v]) => [k, render(v, vars)]));
+      const rows = select(parseTable(result.stdout), where);
+      if (rows.length === 1 && rows[0].cells[c.table.column] !== undefined) values[c.name] = rows[0].cells[c.table.column];
+      else problems.push(`could not capture ${c.name}: ${rows.length} table rows match ${JSON.stringify(where)} (need exactly 1 with a ${c.table.column} column)`);
+    }
+  }
+  return { values, problems };
 }

@@ -14,6 +14,9 @@ export const HOST_TOOLS = {
   setpriv: 'util-linux',
   mmdebstrap: 'mmdebstrap',
   'mke2fs': 'e2fsprogs',
+  'docker-registry': 'docker-registry',
+  skopeo: 'skopeo',
+  umoci: 'umoci',
 } as const;
 
 export type HostTool = keyof typeof HOST_TOOLS;

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { LabError } from './errors.js';
 import { labosSources } from './aptsources.js';
-import { requireTools, BUILD_TOOLS } from './hosttools.js';
+import { requireTools, BUILD_TOOLS, type HostTool } from './hosttools.js';
 import { builtImageDir, findBuiltImage, imagesDir, recipeDir, recipeHash, withLock, writeImageManifest, type ImageFiles } from './imagestore.js';
 import { log, section } from './log.js';
 
@@ -16,35 +16,67 @@ export interface BuildOptions {
 
 /** The labos image for the current recipe: from the cache, or built now (a few minutes). */
 export async function ensureLabos(opts: BuildOptions = {}): Promise<ImageFiles> {
-  const key = recipeHash(recipeDir('labos'));
-  const cached = !opts.force && findBuiltImage('labos', key);
+  return buildRecipe(
+    {
+      name: 'labos',
+      tools: BUILD_TOOLS,
+      about: 'mmdebstrap from Debian packages; a few minutes',
+      outputs: 'disk.qcow2, vmlinuz, initrd.img or cmdline',
+      find: (key) => findBuiltImage('labos', key),
+    },
+    opts,
+  );
+}
+
+/** A recipe under images/<name>/ whose build.sh writes its outputs into the folder it is given. */
+export interface Recipe<T> {
+  name: string;
+  /** Host tools build.sh needs (checked before it runs). */
+  tools: HostTool[];
+  /** Shown in the build section's title, e.g. "mmdebstrap from Debian packages; a few minutes". */
+  about: string;
+  /** The outputs, named for the error when a finished build lacks them. */
+  outputs: string;
+  /** The complete cached build for this recipe hash (its folder is builtImageDir(name, key)), if any. */
+  find: (key: string) => T | undefined;
+}
+
+/**
+ * The build of a recipe for its current hash: from the cache, or built now with its build.sh
+ * (LABOS_SOURCES = this host's bookworm apt sources or --mirror), under a cross-process lock.
+ */
+export async function buildRecipe<T>(recipe: Recipe<T>, opts: BuildOptions = {}): Promise<T> {
+  const { name } = recipe;
+  const key = recipeHash(recipeDir(name));
+  const cached = !opts.force && recipe.find(key);
   if (cached) {
-    log(`labos image ${key.slice(0, 12)} from cache: ${cached.dir}`);
+    log(`${name} image ${key.slice(0, 12)} from cache: ${builtImageDir(name, key)}`);
     return cached;
   }
-  return withLock(`build-labos-${key.slice(0, 16)}`, async () => {
-    const again = !opts.force && findBuiltImage('labos', key);
+  return withLock(`build-${name}-${key.slice(0, 16)}`, async () => {
+    const again = !opts.force && recipe.find(key);
     if (again) return again;
-    return section(`build labos image ${key.slice(0, 12)} (mmdebstrap from Debian packages; a few minutes)`, () => buildLabos(key, opts));
+    return section(`build ${name} image ${key.slice(0, 12)} (${recipe.about})`, () => runRecipe(recipe, key, opts));
   }, opts.signal);
 }
 
-async function buildLabos(key: string, opts: BuildOptions): Promise<ImageFiles> {
-  requireTools(BUILD_TOOLS, 'building the labos image');
+async function runRecipe<T>(recipe: Recipe<T>, key: string, opts: BuildOptions): Promise<T> {
+  const { name } = recipe;
+  requireTools(recipe.tools, `building the ${name} image`);
   const sources = labosSources(opts.mirror ?? process.env.CORELAB_DEBIAN_MIRROR);
-  const final = builtImageDir('labos', key);
+  const final = builtImageDir(name, key);
   const work = `${final}.partial-${process.pid}`;
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const sourcesFile = join(work, 'sources.list');
   writeFileSync(sourcesFile, sources);
-  const logFile = join(imagesDir(), `labos-${key.slice(0, 16)}.build.log`);
+  const logFile = join(imagesDir(), `${name}-${key.slice(0, 16)}.build.log`);
   const t0 = Date.now();
   try {
-    await runBuildScript(join(recipeDir('labos'), 'build.sh'), work, sourcesFile, logFile, opts.signal);
+    await runBuildScript(name, join(recipeDir(name), 'build.sh'), work, sourcesFile, logFile, opts.signal);
     rmSync(sourcesFile);
     writeImageManifest(work, {
-      name: 'labos',
+      name,
       recipe: key,
       builtAt: new Date().toISOString(),
       buildSeconds: Math.round((Date.now() - t0) / 1000),
@@ -56,12 +88,12 @@ async function buildLabos(key: string, opts: BuildOptions): Promise<ImageFiles> 
     rmSync(work, { recursive: true, force: true });
     throw err;
   }
-  const built = findBuiltImage('labos', key);
-  if (!built) throw new LabError(`labos build finished but ${final} lacks disk.qcow2, vmlinuz, initrd.img or cmdline; see ${logFile}`);
+  const built = recipe.find(key);
+  if (!built) throw new LabError(`${name} build finished but ${final} lacks ${recipe.outputs}; see ${logFile}`);
   return built;
 }
 
-function runBuildScript(script: string, outDir: string, sourcesFile: string, logFile: string, signal?: AbortSignal): Promise<void> {
+function runBuildScript(name: string, script: string, outDir: string, sourcesFile: string, logFile: string, signal?: AbortSignal): Promise<void> {
   mkdirSync(imagesDir(), { recursive: true });
   const out = createWriteStream(logFile);
   const tail: string[] = [];
@@ -84,7 +116,7 @@ function runBuildScript(script: string, outDir: string, sourcesFile: string, log
       out.end();
       if (code === 0) return resolve();
       reject(
-        new LabError(`labos image build failed (exit ${code}); last lines of ${logFile}:\n${tail.join('\n')}`, {
+        new LabError(`${name} image build failed (exit ${code}); last lines of ${logFile}:\n${tail.join('\n')}`, {
           fix: 'read the build log; if Debian packages could not be fetched, pass a reachable Debian mirror with --mirror URL',
         }),
       );

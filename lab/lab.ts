@@ -13,9 +13,17 @@ import { ensureLabos } from './imagebuild.js';
 import { requireTools, RUN_TOOLS } from './hosttools.js';
 import { render, type Vars } from './template.js';
 import { LabError } from './errors.js';
+import { killAllDaemons } from './proc.js';
 import { log, section, seconds } from './log.js';
 import type { ImageFiles } from './imagestore.js';
 import type { StepTarget } from './steps.js';
+
+/** Lab folders not yet torn down: removed on process exit, whatever ended the process. */
+const liveLabDirs = new Set<string>();
+process.on('exit', () => {
+  killAllDaemons();
+  for (const d of liveLabDirs) rmSync(d, { recursive: true, force: true });
+});
 
 /** The user each image's guests are driven as. */
 const IMAGE_USER: Record<string, string> = { labos: 'core' };
@@ -54,6 +62,7 @@ export class Lab implements StepTarget {
 
   constructor(readonly plan: Plan, private opts: LabOptions = {}) {
     this.dir = mkdtempSync(join(tmpdir(), `corelab-${plan.name || 'lab'}-`));
+    if (!opts.keep) liveLabDirs.add(this.dir);
   }
 
   private async timed<T>(phase: string, fn: () => Promise<T>): Promise<T> {
@@ -140,17 +149,21 @@ export class Lab implements StepTarget {
   private async waitAll(nodes: LabNode[], t0: number, waiting: Set<string>): Promise<void> {
     await Promise.all(
       nodes.map(async (n) => {
-        await n.guest.waitReady({
-          timeoutMs: this.plan.bootTimeoutMs,
-          signal: this.opts.signal,
-          alive: () => n.machine.alive,
-          consoleTail: () => n.machine.consoleTail(15),
-        });
+        await this.waitForSsh(n);
         n.bootMs = Date.now() - t0;
         waiting.delete(n.plan.name);
         log(`${n.plan.name}: SSH is up after ${seconds(n.bootMs)}`);
       }),
     );
+  }
+
+  private waitForSsh(n: LabNode, signal = this.opts.signal): Promise<void> {
+    return n.guest.waitReady({
+      timeoutMs: this.plan.bootTimeoutMs,
+      signal,
+      alive: () => n.machine.alive,
+      consoleTail: () => n.machine.consoleTail(15),
+    });
   }
 
   node(name: string): LabNode {
@@ -171,6 +184,16 @@ export class Lab implements StepTarget {
     const n = this.node(node);
     n.guest.close();
     await n.machine.powerOff();
+  }
+
+  /** Boots a powered-off node again from its own overlay (same disk, same config drive). */
+  async powerOn(node: string, signal?: AbortSignal): Promise<void> {
+    const n = this.node(node);
+    const t0 = Date.now();
+    await n.machine.start();
+    log(`${node}: powered on, QEMU pid ${n.machine.pid}`);
+    await this.waitForSsh(n, signal ?? this.opts.signal);
+    log(`${node}: SSH is up after ${seconds(Date.now() - t0)}`);
   }
 
   /** Copies every node's console log into dir/consoles. */
@@ -195,5 +218,6 @@ export class Lab implements StepTarget {
     await this.switch?.stop().catch(() => undefined);
     if (this.opts.keep) log(`lab folder kept: ${this.dir}`);
     else rmSync(this.dir, { recursive: true, force: true });
+    liveLabDirs.delete(this.dir);
   }
 }

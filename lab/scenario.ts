@@ -16,11 +16,25 @@ export interface Matcher {
   times?: number;
 }
 
+/** Rows of the table a command printed (docker node ls, docker service ps, fleetctl list-units). */
+export interface TableCheck {
+  /** Column name → exact value, or /regex/. */
+  where: Record<string, string>;
+  /** Exactly this many rows; without it, at least one. */
+  count?: number;
+  /** Count `\\_` history rows of docker service ps too. */
+  history?: boolean;
+}
+
 export interface Expectation {
   exit?: number;
   stdout: Matcher[];
   stderr: Matcher[];
+  table: TableCheck[];
 }
+
+/** A value taken from a step's output for later steps: the first group of a regex, or a table cell. */
+export type Capture = { name: string; stdout: string } | { name: string; table: { where: Record<string, string>; column: string } };
 
 interface StepBase {
   index: number;
@@ -38,6 +52,7 @@ export interface RunStep extends StepBase {
   until?: { timeoutMs: number; intervalMs: number };
   /** For one attempt of the command. */
   timeoutMs: number;
+  capture: Capture[];
 }
 
 export interface PowerOffStep extends StepBase {
@@ -45,7 +60,12 @@ export interface PowerOffStep extends StepBase {
   node: string;
 }
 
-export type Step = RunStep | PowerOffStep;
+export interface PowerOnStep extends StepBase {
+  kind: 'poweron';
+  node: string;
+}
+
+export type Step = RunStep | PowerOffStep | PowerOnStep;
 
 export interface NodePlan {
   name: string;
@@ -75,9 +95,10 @@ export interface Plan {
 const TOP = ['name', 'description', 'image', 'network', 'discovery', 'defaults', 'timeouts', 'nodes', 'steps'];
 const NODE = ['address', 'config', 'memory', 'cpus', 'drive'];
 const DEFAULTS = ['memory', 'cpus', 'drive'];
-const STEP_KINDS = ['run', 'poweroff'];
-const STEP = ['name', 'note', 'on', 'run', 'expect', 'until', 'timeout', 'poweroff'];
-const EXPECT = ['exit', 'stdout', 'stderr'];
+const STEP_KINDS = ['run', 'poweroff', 'poweron'];
+const STEP = ['name', 'note', 'on', 'run', 'expect', 'until', 'timeout', 'capture', 'poweroff', 'poweron'];
+const EXPECT = ['exit', 'stdout', 'stderr', 'table'];
+const TABLE = ['where', 'count', 'history'];
 const MATCH = ['contains', 'matches', 'equals', 'times'];
 export const IMAGES = ['labos'];
 const DRIVES: DriveKind[] = ['config-2', 'cidata'];
@@ -186,8 +207,10 @@ export function loadScenario(path: string): Plan {
   const steps: Step[] = [];
   if (top.has('steps')) {
     const items = src.seq(get('steps'), '"steps"');
+    const captured = new Set<string>();
     items.forEach((item, index) => {
-      const s = readStep(src, item, index, nodeNames, stepTimeoutMs, known.step);
+      const s = readStep(src, item, index, nodeNames, stepTimeoutMs, (v) => known.step(v) || captured.has(v));
+      if (s?.kind === 'run') s.capture.forEach((c) => captured.add(c.name));
       if (s) steps.push(s);
     });
     if (items.length === 0) src.problem(get('steps'), 'the scenario has no steps', 'add steps under "steps:"');
@@ -232,24 +255,38 @@ function readStep(src: YamlSource, item: Node, index: number, nodes: string[], s
   const note = s.has('note') ? src.string(s.get('note')!.value, 'note') : undefined;
   const nodeRef = (n: Node | null, what: string): string => {
     const v = src.string(n, what) ?? '';
-    if (v && !nodes.includes(v)) src.problem(n, `step "${name}" names node "${v}", which the scenario does not define`, `use one of: ${nodes.join(', ')}`);
+    const placeholder = v.match(/^\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}$/);
+    if (placeholder) {
+      if (!knownVar(placeholder[1])) src.problem(n, `step "${name}" uses undefined variable {{${placeholder[1]}}}`, 'capture it in an earlier step, or fix the name');
+    } else if (v && !nodes.includes(v)) src.problem(n, `step "${name}" names node "${v}", which the scenario does not define`, `use one of: ${nodes.join(', ')}`);
     return v;
   };
   const checkVars = (n: Node | null, text: string) => {
     for (const u of unknownNames(text, knownVar)) src.problem(n, `step "${name}" uses undefined variable {{${u.name}}}`, 'define it (e.g. add "discovery:" for discovery.url) or fix the name');
   };
-  if (kinds[0] === 'poweroff') {
-    for (const k of ['on', 'expect', 'until', 'timeout', 'run']) if (s.has(k)) src.problem(s.get(k)!.key, `"${k}" does not apply to a poweroff step`);
-    return { kind: 'poweroff', index, name, line, note, node: nodeRef(s.get('poweroff')!.value, 'poweroff') };
+  if (kinds[0] === 'poweroff' || kinds[0] === 'poweron') {
+    const kind = kinds[0];
+    for (const k of ['on', 'expect', 'until', 'timeout', 'run', 'capture']) if (s.has(k)) src.problem(s.get(k)!.key, `"${k}" does not apply to a ${kind} step`);
+    return { kind, index, name, line, note, node: nodeRef(s.get(kind)!.value, kind) };
   }
   if (!s.has('on')) src.problem(item, `step "${name}" runs a command but does not say on which node`, `add "on: ${nodes[0] ?? 'NODE'}"`);
   const node = s.has('on') ? nodeRef(s.get('on')!.value, 'on') : '';
   const command = src.string(s.get('run')!.value, 'run') ?? '';
   checkVars(s.get('run')!.value, command);
-  const expect: Expectation = { exit: 0, stdout: [], stderr: [] };
+  const expect: Expectation = { exit: 0, stdout: [], stderr: [], table: [] };
   if (s.has('expect')) {
     const e = src.map(s.get('expect')!.value, `the expect of step "${name}"`, EXPECT);
     if (e.has('exit')) expect.exit = src.int(e.get('exit')!.value, 'expect.exit');
+    if (e.has('table')) {
+      const v = e.get('table')!.value;
+      for (const t of isSeq(v) ? src.seq(v, 'table') : [v]) {
+        const tc = readTableCheck(src, t, `a table check of step "${name}"`);
+        if (tc) {
+          checkVars(t, JSON.stringify(tc));
+          expect.table.push(tc);
+        }
+      }
+    }
     for (const stream of ['stdout', 'stderr'] as const) {
       if (!e.has(stream)) continue;
       const v = e.get(stream)!.value;
@@ -272,7 +309,47 @@ function readStep(src: YamlSource, item: Node, index: number, nodes: string[], s
     };
   }
   const timeoutMs = s.has('timeout') ? src.duration(s.get('timeout')!.value, 'timeout') ?? stepTimeoutMs : stepTimeoutMs;
-  return { kind: 'run', index, name, line, note, node, command, expect, until, timeoutMs };
+  const capture: Capture[] = [];
+  if (s.has('capture')) {
+    for (const c of src.entries(s.get('capture')!.value, `the capture of step "${name}"`)) {
+      if (!/^[a-z][a-z0-9_]*$/.test(c.name)) src.problem(c.key, `capture name "${c.name}" must be lower-case letters, digits and _`);
+      const m = src.map(c.value, `capture "${c.name}"`, ['stdout', 'table']);
+      if (m.has('stdout')) {
+        const re = src.string(m.get('stdout')!.value, `capture ${c.name}.stdout`) ?? '';
+        try {
+          if (new RegExp(re).source && !/\((?!\?)/.test(re)) src.problem(m.get('stdout')!.value, `capture "${c.name}" needs a (group) in its regex: the group's text is what is captured`);
+        } catch (err) {
+          src.problem(m.get('stdout')!.value, `bad regular expression: ${(err as Error).message}`);
+        }
+        capture.push({ name: c.name, stdout: re });
+      } else if (m.has('table')) {
+        const t = src.map(m.get('table')!.value, `capture "${c.name}".table`, ['where', 'column']);
+        const where = t.has('where') ? readWhere(src, t.get('where')!.value) : {};
+        const column = t.has('column') ? src.string(t.get('column')!.value, 'column') ?? '' : '';
+        if (!t.has('column')) src.problem(m.get('table')!.key, `capture "${c.name}" from a table needs "column:"`, 'name the column whose value to take, e.g. column: NODE');
+        capture.push({ name: c.name, table: { where, column } });
+      } else src.problem(c.key, `capture "${c.name}" needs "stdout: REGEX" or "table: {where, column}"`);
+    }
+  }
+  return { kind: 'run', index, name, line, note, node, command, expect, until, timeoutMs, capture };
+}
+
+function readWhere(src: YamlSource, node: Node | null): Record<string, string> {
+  const where: Record<string, string> = {};
+  for (const w of src.entries(node, 'where')) where[w.name] = src.string(w.value, `where.${w.name}`) ?? '';
+  return where;
+}
+
+function readTableCheck(src: YamlSource, node: Node | null, what: string): TableCheck | undefined {
+  const m = src.map(node, what, TABLE);
+  if (!m.has('where')) {
+    src.problem(node, `${what} needs "where:" (column: value pairs)`);
+    return undefined;
+  }
+  const tc: TableCheck = { where: readWhere(src, m.get('where')!.value) };
+  if (m.has('count')) tc.count = src.int(m.get('count')!.value, 'count');
+  if (m.has('history')) tc.history = isScalar(m.get('history')!.value) && m.get('history')!.value!.toJSON() === true;
+  return tc;
 }
 
 function readMatcher(src: YamlSource, node: Node | null, what: string): Matcher | undefined {

@@ -1,6 +1,6 @@
 import type { CommandResult } from './guest.js';
 import type { Step, RunStep } from './scenario.js';
-import { check } from './expect.js';
+import { capture, check } from './expect.js';
 import { render, type Vars } from './template.js';
 import { NotYet, TimeoutError, waitUntil } from './retry.js';
 import { log } from './log.js';
@@ -23,24 +23,33 @@ export interface StepResult {
   stdout?: string;
   stderr?: string;
   failures?: string[];
+  captured?: Record<string, string>;
   message?: string;
 }
 
-/** What steps may do to the lab: run a command on a node, pull a node's plug. */
+/** What steps may do to the lab: run a command on a node, pull a node's plug, power it on again. */
 export interface StepTarget {
   run(node: string, command: string, timeoutMs: number): Promise<CommandResult>;
   powerOff(node: string): Promise<void>;
+  /** Boots the node again from its own disk and waits until it answers over SSH. */
+  powerOn(node: string, signal?: AbortSignal): Promise<void>;
 }
 
+/** Runs one step; values it captures are added to vars for the steps after it. */
 export async function runStep(step: Step, target: StepTarget, vars: Vars, signal?: AbortSignal): Promise<StepResult> {
   const t0 = Date.now();
-  const base = { index: step.index, name: step.name, kind: step.kind, node: step.node, line: step.line, note: step.note, startedAt: new Date(t0).toISOString() };
+  const node = render(step.node, vars);
+  const base = { index: step.index, name: step.name, kind: step.kind, node, line: step.line, note: step.note, startedAt: new Date(t0).toISOString() };
   try {
     if (step.kind === 'poweroff') {
-      await target.powerOff(step.node);
-      return { ...base, status: 'passed', durationMs: Date.now() - t0, attempts: 1, message: `${step.node} powered off (plug pulled)` };
+      await target.powerOff(node);
+      return { ...base, status: 'passed', durationMs: Date.now() - t0, attempts: 1, message: `${node} powered off (plug pulled)` };
     }
-    const r = await runCommandStep(step, target, vars, signal);
+    if (step.kind === 'poweron') {
+      await target.powerOn(node, signal);
+      return { ...base, status: 'passed', durationMs: Date.now() - t0, attempts: 1, message: `${node} powered on and answers over SSH` };
+    }
+    const r = await runCommandStep({ ...step, node }, target, vars, signal);
     return { ...base, ...r, durationMs: Date.now() - t0 };
   } catch (err) {
     return { ...base, status: 'failed', durationMs: Date.now() - t0, attempts: 1, message: (err as Error).message };
@@ -52,10 +61,16 @@ async function runCommandStep(step: RunStep, target: StepTarget, vars: Vars, sig
   let last: CommandResult | undefined;
   let failures: string[] = [];
   let attempts = 0;
+  let captured: Vars = {};
   const attempt = async () => {
     attempts++;
     last = await target.run(step.node, command, step.timeoutMs);
     failures = check(last, step.expect, vars);
+    if (!failures.length && step.capture.length) {
+      const c = capture(last, step.capture, vars);
+      failures = c.problems;
+      captured = c.values;
+    }
     if (failures.length && step.until) throw new NotYet(`${failures.join('; ')}\n${tail(last.stdout + last.stderr, 12)}`);
   };
   let message: string | undefined;
@@ -71,7 +86,9 @@ async function runCommandStep(step: RunStep, target: StepTarget, vars: Vars, sig
     await attempt();
   }
   const result = last!;
+  if (!failures.length) Object.assign(vars, captured);
   return {
+    captured: Object.keys(captured).length ? captured : undefined,
     status: (failures.length ? 'failed' : 'passed') as 'failed' | 'passed',
     attempts,
     command,

@@ -1,0 +1,91 @@
+import test from 'ava';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import getPort from 'get-port';
+import { Registry } from '../lab/registry.js';
+import { ensureNginxImage } from '../lab/containerimage.js';
+import { alive } from '../lab/imagestore.js';
+import { Daemon } from '../lab/proc.js';
+import { waitUntil, NotYet } from '../lab/retry.js';
+
+const MANIFEST_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
+
+test('the registry mirror serves the nginx image as Docker Hub would, logs the pull, and stops cleanly', async (t) => {
+  const oci = await ensureNginxImage(); // built once (under a minute), then from the cache
+  const dir = mkdtempSync(join(tmpdir(), 'corelab-test-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const registry = await Registry.start(dir);
+  t.teardown(() => registry.stop());
+  const pid = registry.pid!;
+  t.true(alive(pid));
+  t.deepEqual(registry.forward, { name: 'registry', guestAddr: '10.0.2.100', guestPort: 5000, hostPort: registry.port });
+  t.is(registry.guestUrl, 'http://10.0.2.100:5000');
+
+  await registry.seed(oci);
+  t.deepEqual(registry.pulls(), [], 'the seeding push is not a pull');
+
+  // What a dockerd using the mirror asks for: the tag's manifest as Docker v2 schema 2 ...
+  const res = await fetch(`${registry.hostUrl}/v2/library/nginx/manifests/latest`, { headers: { accept: MANIFEST_V2 } });
+  t.is(res.status, 200);
+  t.is(res.headers.get('content-type'), MANIFEST_V2);
+  const manifest = await res.json();
+  t.is(manifest.mediaType, MANIFEST_V2);
+  t.is(manifest.config.mediaType, 'application/vnd.docker.container.image.v1+json');
+  // ... the config blob, with the command and port of Docker Hub's nginx ...
+  const config = await (await fetch(`${registry.hostUrl}/v2/library/nginx/blobs/${manifest.config.digest}`)).json();
+  t.deepEqual(config.config.Cmd, ['nginx', '-g', 'daemon off;']);
+  t.deepEqual(Object.keys(config.config.ExposedPorts), ['80/tcp']);
+  t.is(config.os, 'linux');
+  t.is(config.architecture, 'amd64');
+  // ... and every layer.
+  t.true(manifest.layers.length > 0);
+  for (const layer of manifest.layers) {
+    t.is(layer.mediaType, 'application/vnd.docker.image.rootfs.diff.tar.gzip');
+    const blob = await fetch(`${registry.hostUrl}/v2/library/nginx/blobs/${layer.digest}`);
+    t.is(blob.status, 200);
+    t.is((await blob.arrayBuffer()).byteLength, layer.size);
+  }
+
+  const pulls = registry.pulls();
+  t.true(pulls.some((p) => p.method === 'GET' && p.kind === 'manifests' && p.repo === 'library/nginx' && p.ref === 'latest' && p.status === 200));
+  for (const layer of manifest.layers) t.true(pulls.some((p) => p.kind === 'blobs' && p.ref === layer.digest && p.status === 200));
+
+  await registry.stop();
+  t.false(registry.running);
+  t.false(alive(pid), 'docker-registry is gone after stop');
+  t.true(existsSync(join(dir, 'registry', 'docker', 'registry', 'v2', 'repositories', 'library', 'nginx')));
+});
+
+test('the nginx image runs: its default site answers with the Debian page', async (t) => {
+  if (process.getuid?.() !== 0) return t.pass('skipped: unpacking and chrooting into the image needs root');
+  const oci = await ensureNginxImage();
+  const dir = mkdtempSync(join(tmpdir(), 'corelab-test-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const bundle = join(dir, 'bundle');
+  await execa('umoci', ['unpack', '--image', `${oci}:latest`, bundle]);
+  const rootfs = join(bundle, 'rootfs');
+  const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+  t.deepEqual(spec.process.args, ['nginx', '-g', 'daemon off;']);
+
+  // The image's own config and page, moved from port 80 to a free loopback port.
+  const port = await getPort({ host: '127.0.0.1' });
+  const site = join(rootfs, 'etc/nginx/sites-available/default');
+  writeFileSync(site, readFileSync(site, 'utf8').replace(/^\s*listen \[::\]:80 .*$/m, '').replace(/listen 80 default_server;/, `listen 127.0.0.1:${port} default_server;`));
+  // Its own pid and mount namespace, with /proc for the /dev/stdout log links; all of it dies with unshare.
+  const nginx = Daemon.start('nginx (image test)', [
+    'unshare', '--fork', '--pid', '--mount', `--mount-proc=${join(rootfs, 'proc')}`, '--kill-child',
+    'chroot', rootfs, ...spec.process.args,
+  ], join(dir, 'nginx.log'));
+  t.teardown(() => nginx.stop(1000));
+  const page = await waitUntil('nginx in the image to answer', async () => {
+    if (!nginx.running) throw new Error(`nginx exited: ${readFileSync(join(dir, 'nginx.log'), 'utf8')}`);
+    const r = await fetch(`http://127.0.0.1:${port}/`).catch((e: Error) => { throw new NotYet(e.message); });
+    return r.text();
+  }, { timeoutMs: 15_000, intervalMs: 100 });
+  t.regex(page, /Welcome to nginx!/);
+  await nginx.stop(1000);
+  // The access log went to the container's stdout.
+  t.regex(readFileSync(join(dir, 'nginx.log'), 'utf8'), /"GET \/ HTTP\/1.1" 200/);
+});

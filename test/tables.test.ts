@@ -1,0 +1,38 @@
+import test from 'ava';
+import { parseTable, select } from '../lab/tables.js';
+
+// As the article prints them (docker 1.12 on RancherOS).
+const NODE_LS = `ID                           HOSTNAME  STATUS  AVAILABILITY  MANAGER STATUS
+366euocei01dw3ay66uwzb3pv    worker0   Ready   Active
+67pt4fo5gi13cxkphtfzfbfbo    worker1   Ready   Active
+8gf95qb6l61v5s6561qx5vfy6 *  manager0  Ready   Active        Leader
+`;
+const SERVICE_PS = `ID                         NAME             IMAGE  NODE     DESIRED STATE  CURRENT STATE             ERROR
+5lwf4z54p74qtoopuilshw204  webserver.1      nginx  worker0  Running        Preparing 32 seconds ago
+cjxkza3qzx5m73bgbls0r26m6   \\_ webserver.1  nginx  worker1  Shutdown       Running 16 minutes ago
+`;
+const FLEET_UNITS = 'UNIT\tMACHINE\tACTIVE\tSUB\nnginx.service\t1ad018e0.../192.168.0.11\tactive\trunning\n';
+
+test('docker node ls: columns by header, including the two-word MANAGER STATUS', (t) => {
+  const table = parseTable(NODE_LS);
+  t.deepEqual(table.columns, ['ID', 'HOSTNAME', 'STATUS', 'AVAILABILITY', 'MANAGER STATUS']);
+  t.is(table.rows.length, 3);
+  t.is(select(table, { STATUS: 'Ready' }).length, 3);
+  t.deepEqual(select(table, { 'MANAGER STATUS': 'Leader' }).map((r) => r.cells.HOSTNAME), ['manager0']);
+  t.is(table.rows[2].cells.ID, '8gf95qb6l61v5s6561qx5vfy6 *');
+});
+
+test('docker service ps: history rows are marked and left out unless asked for', (t) => {
+  const table = parseTable(SERVICE_PS);
+  t.deepEqual(table.rows.map((r) => [r.cells.NAME, r.history]), [['webserver.1', false], ['webserver.1', true]]);
+  t.deepEqual(select(table, { 'DESIRED STATE': 'Running' }).map((r) => r.cells.NODE), ['worker0']);
+  t.deepEqual(select(table, { 'DESIRED STATE': 'Shutdown' }, { history: true }).map((r) => r.cells.NODE), ['worker1']);
+  t.is(select(table, { 'CURRENT STATE': '/^Preparing/' }).length, 1);
+  t.is(table.rows[0].cells.ERROR, '');
+});
+
+test('fleetctl tab-separated tables', (t) => {
+  const table = parseTable(FLEET_UNITS);
+  t.deepEqual(table.columns, ['UNIT', 'MACHINE', 'ACTIVE', 'SUB']);
+  t.deepEqual(table.rows[0].cells, { UNIT: 'nginx.service', MACHINE: '1ad018e0.../192.168.0.11', ACTIVE: 'active', SUB: 'running' });
+});
