@@ -1,6 +1,7 @@
 import test from 'ava';
 import { capture, check, checkMatcher } from '../lab/expect.js';
 import type { CommandResult } from '../lab/guest.js';
+import type { Expectation } from '../lab/scenario.js';
 
 const HEALTH = `member 3aaf91fd1172594e is healthy: got healthy result from http://192.168.0.11:2379
 member 8cf40790248e1dcd is healthy: got healthy result from http://192.168.0.12:2379
@@ -49,7 +50,7 @@ test('captures take a regex group or a table cell', (t) => {
 });
 
 test('table expectations count rows by column values', (t) => {
-  const exp = { exit: 0, stdout: [], stderr: [], table: [{ where: { NODE: '{{w}}', 'DESIRED STATE': 'Running' }, count: 1 }, { where: { NODE: 'manager0' }, count: 0 }] };
+  const exp: Expectation = { exit: 0, stdout: [], stderr: [], table: [{ where: { NODE: '{{w}}', 'DESIRED STATE': 'Running' }, count: 1 }, { where: { NODE: 'manager0' }, count: 0 }] };
   t.deepEqual(check(result(PS), exp, { w: 'worker0' }), []);
   t.deepEqual(check(result(PS), exp, { w: 'worker1' }), ['table rows where NODE=worker1, DESIRED STATE=Running: 0, expected 1']);
   t.deepEqual(check(result(PS), { ...exp, table: [{ where: { HOST: 'x' } }] }, {}), ['the table has no column HOST (columns: ID, NAME, IMAGE, NODE, DESIRED STATE, CURRENT STATE, ERROR, PORTS)']);
