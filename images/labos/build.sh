@@ -1,0 +1,86 @@
+#!/bin/bash
+# Build the "labos" guest image (Debian bookworm, offline from Debian packages).
+# Usage: LABOS_SOURCES=/path/to/apt.sources build.sh OUT_DIR
+# Writes OUT_DIR/{disk.qcow2,vmlinuz,initrd.img,cmdline,packages.txt}.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+OUT=${1:?usage: LABOS_SOURCES=FILE build.sh OUT_DIR}
+DISK_SIZE=${LABOS_DISK_SIZE:-10G}   # virtual size; qcow2 stays sparse
+
+if [ -z "${LABOS_SOURCES:-}" ]; then
+  echo "build.sh: LABOS_SOURCES is not set: point it at an apt sources file (one-line or deb822) for bookworm" >&2
+  exit 2
+fi
+if [ ! -s "$LABOS_SOURCES" ]; then
+  echo "build.sh: LABOS_SOURCES=$LABOS_SOURCES does not exist or is empty" >&2
+  exit 2
+fi
+for t in mmdebstrap mke2fs qemu-img; do
+  command -v "$t" >/dev/null || { echo "build.sh: $t not found" >&2; exit 2; }
+done
+
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/labos-build.XXXXXX")
+cleanup() {
+  # Never recurse into anything still mounted below WORK (mmdebstrap's /dev, /proc).
+  local m
+  for m in $(awk -v w="$WORK/" 'index($2, w) == 1 { print $2 }' /proc/self/mounts | sort -r); do
+    umount -l "$m" 2>/dev/null || true
+  done
+  rm -rf --one-file-system "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+INCLUDE=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$HERE/packages.list" | tr -d ' \t' | paste -sd, -)
+
+# As root: build straight into a directory. Unprivileged: unshare mode into a
+# tarball, unpacked under fakeroot so mke2fs records root ownership.
+if [ "$(id -u)" = 0 ]; then
+  MODE=root; TARGET="$WORK/root"
+else
+  command -v fakeroot >/dev/null || { echo "build.sh: unprivileged build needs fakeroot" >&2; exit 2; }
+  MODE=unshare; TARGET="$WORK/root.tar"
+fi
+
+echo "==> mmdebstrap ($MODE mode)"
+mmdebstrap --mode="$MODE" --variant=minbase --quiet \
+  --include="$INCLUDE" \
+  --dpkgopt='path-exclude=/usr/share/man/*' \
+  --dpkgopt='path-exclude=/usr/share/doc/*' \
+  --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+  --dpkgopt='path-exclude=/usr/share/info/*' \
+  --dpkgopt='path-exclude=/usr/share/locale/*' \
+  --dpkgopt='path-include=/usr/share/locale/locale.alias' \
+  --dpkgopt='path-exclude=/usr/share/lintian/*' \
+  --essential-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" && cp '"$HERE"'/files/etc/initramfs-tools/conf.d/labos.conf "$1/etc/initramfs-tools/conf.d/"' \
+  --customize-hook='"'"$HERE"'/customize.sh" "$1"' \
+  bookworm "$TARGET" "$LABOS_SOURCES"
+
+echo "==> mke2fs"
+rm -f "$WORK/disk.raw"
+truncate -s "$DISK_SIZE" "$WORK/disk.raw"
+MKFS=(mke2fs -q -F -t ext4 -L labos-root -m 0 -E lazy_itable_init=0,lazy_journal_init=0)
+if [ "$MODE" = root ]; then
+  ROOT="$WORK/root"
+  "${MKFS[@]}" -d "$ROOT" "$WORK/disk.raw"
+else
+  ROOT="$WORK/tree"; mkdir "$ROOT"
+  fakeroot -s "$WORK/fakeroot.state" tar -C "$ROOT" --numeric-owner -xpf "$WORK/root.tar"
+  fakeroot -i "$WORK/fakeroot.state" "${MKFS[@]}" -d "$ROOT" "$WORK/disk.raw"
+fi
+
+echo "==> kernel"
+cp "$(ls "$ROOT"/boot/vmlinuz-* | sort -V | tail -1)" "$OUT/vmlinuz.tmp"
+cp "$(ls "$ROOT"/boot/initrd.img-* | sort -V | tail -1)" "$OUT/initrd.img.tmp"
+chmod 0644 "$OUT/vmlinuz.tmp" "$OUT/initrd.img.tmp"
+dpkg-query --admindir="$ROOT/var/lib/dpkg" -W -f='${db:Status-Abbrev} ${Package}=${Version}\n' \
+  | awk '$1 == "ii" { print $2 }' | sort > "$OUT/packages.txt.tmp"
+tr -s ' \n' ' ' < "$HERE/cmdline" | sed 's/ $//' > "$OUT/cmdline.tmp"; echo >> "$OUT/cmdline.tmp"
+
+echo "==> qcow2"
+qemu-img convert -f raw -O qcow2 "$WORK/disk.raw" "$OUT/disk.qcow2.tmp"
+for f in disk.qcow2 vmlinuz initrd.img cmdline packages.txt; do mv -f "$OUT/$f.tmp" "$OUT/$f"; done
+echo "==> done: $(du -h "$OUT/disk.qcow2" | cut -f1) disk.qcow2, $(wc -l < "$OUT/packages.txt") packages in $OUT"

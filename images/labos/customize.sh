@@ -1,0 +1,63 @@
+#!/bin/bash
+# mmdebstrap --customize-hook for labos. $1 = root of the new system.
+set -euo pipefail
+R=$1
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ch() { chroot "$R" "$@"; }
+
+# Overlay files, owned by root.
+tar -C "$HERE/files" --owner=0 --group=0 --numeric-owner -cf - . | tar -C "$R" -xf -
+chmod 0440 "$R/etc/sudoers.d/labos"
+chmod 0755 "$R/etc/systemd/system/ssh.service.d"
+
+# Users: core (cloud-init default user) and rancher; key-only, sudo via sudoers.d.
+for u in core rancher; do
+  ch useradd --create-home --shell /bin/bash --groups docker,sudo --comment "$u" "$u"
+  ch passwd --lock "$u" >/dev/null
+done
+
+# Units: docker only by socket; etcd2 on demand; networkd for cloud-init.
+ch systemctl -q disable docker.service containerd.service etcd.service 2>/dev/null || true
+ch systemctl -q mask etcd.service systemd-firstboot.service apt-daily.timer apt-daily-upgrade.timer \
+  e2scrub_all.timer e2scrub_reap.service fstrim.timer systemd-networkd-wait-online.service \
+  cloud-init-hotplugd.socket cloud-config.service
+# Generators run at boot and at every daemon-reload; drop the ones a lab VM never needs.
+mkdir -p "$R/etc/systemd/system-generators"
+for g in systemd-gpt-auto-generator systemd-cryptsetup-generator systemd-integritysetup-generator \
+         systemd-veritysetup-generator systemd-hibernate-resume-generator systemd-system-update-generator \
+         systemd-sysv-generator systemd-rc-local-generator systemd-run-generator; do
+  ln -sf /dev/null "$R/etc/systemd/system-generators/$g"
+done
+ch systemctl -q enable docker.socket systemd-networkd.service ssh.service
+
+# Let cloud-init's schema accept "coreos" in module lists (else a WARNING each boot).
+ch python3 - <<'PY'
+import json
+p = "/usr/lib/python3/dist-packages/cloudinit/config/schemas/schema-cloud-config-v1.json"
+s = json.load(open(p))
+enum = s["$defs"]["all_modules"]["enum"]
+for m in ("coreos", "cc_coreos"):
+    if m not in enum:
+        enum.append(m)
+json.dump(s, open(p, "w"), indent=2)
+PY
+ch python3 -m py_compile /usr/lib/python3/dist-packages/cloudinit/config/cc_coreos.py
+
+# fstab: root is the whole disk; no fsck.
+echo '/dev/vda / ext4 rw,noatime 0 0' > "$R/etc/fstab"
+: > "$R/etc/resolv.conf"
+
+# Per-VM identity: no host keys, no machine-id, no hostname.
+rm -f "$R"/etc/ssh/ssh_host_*
+: > "$R/etc/machine-id"
+rm -f "$R/var/lib/dbus/machine-id"
+echo localhost > "$R/etc/hostname"
+
+# initramfs with only the virtio/ext4 modules (see files/etc/initramfs-tools).
+ch update-initramfs -u -k all >/dev/null 2>&1
+
+# Offline image: no apt sources (mmdebstrap itself empties the apt lists and
+# caches afterwards), no changelogs, logs or cloud-init state.
+rm -rf "$R"/etc/apt/sources.list "$R"/etc/apt/sources.list.d/* "$R"/usr/share/doc/*/changelog* \
+  "$R"/var/cache/debconf/*-old "$R"/var/lib/dpkg/*-old "$R"/var/log/*.log "$R"/var/log/apt/* \
+  "$R"/var/lib/cloud/*
