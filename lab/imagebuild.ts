@@ -98,10 +98,24 @@ function runBuildScript(name: string, script: string, outDir: string, sourcesFil
   const out = createWriteStream(logFile);
   const tail: string[] = [];
   return new Promise((resolve, reject) => {
+    // Its own process group, so an interrupt stops mmdebstrap and everything under it, not just bash.
     const child = spawn('bash', [script, outDir], {
       env: { ...process.env, LABOS_SOURCES: sourcesFile },
       stdio: ['ignore', 'pipe', 'pipe'],
-      signal,
+      detached: true,
+    });
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    };
+    signal?.addEventListener('abort', killGroup, { once: true });
+    process.once('exit', killGroup);
+    child.on('close', () => {
+      signal?.removeEventListener('abort', killGroup);
+      process.off('exit', killGroup);
     });
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => {
