@@ -49,9 +49,10 @@ export function parseTable(text: string): Table {
   return { columns, rows };
 }
 
-/** A where-clause value: exact text, or /regex/. */
+/** A where-clause value: exact text, /regex/, or either behind "!" for "anything but". */
 export function cellMatches(value: string | undefined, want: string): boolean {
   if (value === undefined) return false;
+  if (want.startsWith('!')) return !cellMatches(value, want.slice(1));
   const re = want.match(/^\/(.*)\/$/);
   return re ? new RegExp(re[1]).test(value) : value === want;
 }

@@ -29,6 +29,8 @@ test('docker service ps: history rows are marked and left out unless asked for',
   t.deepEqual(select(table, { 'DESIRED STATE': 'Shutdown' }, { history: true }).map((r) => r.cells.NODE), ['worker1']);
   t.is(select(table, { 'CURRENT STATE': '/^Preparing/' }).length, 1);
   t.is(table.rows[0].cells.ERROR, '');
+  t.deepEqual(select(table, { NODE: '!worker1' }, { history: true }).map((r) => r.cells.NODE), ['worker0']);
+  t.is(select(table, { NODE: '!/^worker/' }).length, 0);
 });
 
 test('fleetctl tab-separated tables', (t) => {
