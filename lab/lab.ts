@@ -7,6 +7,8 @@ import type { Plan, NodePlan } from './scenario.js';
 import { Machine, chooseAccel, type Accel } from './machine.js';
 import { Switch, nodeNetArgs, macFor } from './network.js';
 import { DiscoveryService } from './hostservices.js';
+import { Registry } from './registry.js';
+import { ensureNginxImage } from './containerimage.js';
 import { GuestChannel, makeLabKey, type CommandResult, type LabKey } from './guest.js';
 import { buildIso, configDriveFiles, volumeLabel } from './configdrive.js';
 import { ensureLabos } from './imagebuild.js';
@@ -57,6 +59,7 @@ export class Lab implements StepTarget {
   private image?: ImageFiles;
   private key?: LabKey;
   private discovery?: DiscoveryService;
+  private registry?: Registry;
   private switch?: Switch;
   private torn = false;
 
@@ -89,6 +92,16 @@ export class Lab implements StepTarget {
         this.vars['discovery.url'] = await this.discovery.newToken(plan.discovery.size);
         log(`discovery: etcd on 127.0.0.1:${this.discovery.etcdPort}, guests use ${this.vars['discovery.url']}`);
       }
+      if (plan.registry) {
+        this.registry = await Registry.start(this.dir);
+        for (const image of plan.registry.images) {
+          const oci = await ensureNginxImage({ signal: this.opts.signal });
+          await this.registry.seed(oci, `library/${image}`, 'latest');
+        }
+        this.vars['registry.url'] = this.registry.guestUrl;
+        this.vars['registry.host'] = new URL(this.registry.guestUrl).host;
+        log(`registry mirror on 127.0.0.1:${this.registry.port} with ${plan.registry.images.join(', ')}; guests use ${this.registry.guestUrl}`);
+      }
       this.switch = await Switch.start(this.dir);
     });
     const labByte = randomBytes(1)[0];
@@ -114,7 +127,7 @@ export class Lab implements StepTarget {
     const iso = join(dir, `${n.drive}.iso`);
     await buildIso(iso, volumeLabel(n.drive), files);
     const sshPort = await getPort({ host: '127.0.0.1' });
-    const forwards = this.discovery ? [this.discovery.forward] : [];
+    const forwards = [this.discovery?.forward, this.registry?.forward].filter((f) => f !== undefined);
     const machine = new Machine({
       name: n.name,
       dir,
@@ -196,10 +209,11 @@ export class Lab implements StepTarget {
     log(`${node}: SSH is up after ${seconds(Date.now() - t0)}`);
   }
 
-  /** Copies every node's console log into dir/consoles. */
+  /** Copies every node's console log into dir/consoles, and the host services' logs into dir. */
   saveConsoles(dir: string): Record<string, string> {
     const out: Record<string, string> = {};
     mkdirSync(join(dir, 'consoles'), { recursive: true });
+    if (this.registry && existsSync(this.registry.logFile)) copyFileSync(this.registry.logFile, join(dir, 'registry.log'));
     for (const n of this.nodes.values()) {
       if (!existsSync(n.machine.consoleLog)) continue;
       const dest = join(dir, 'consoles', `${n.plan.name}.log`);
@@ -215,6 +229,7 @@ export class Lab implements StepTarget {
     for (const n of this.nodes.values()) n.guest.close();
     await Promise.all([...this.nodes.values()].map((n) => n.machine.powerOff().catch(() => undefined)));
     await this.discovery?.stop().catch(() => undefined);
+    await this.registry?.stop().catch(() => undefined);
     await this.switch?.stop().catch(() => undefined);
     if (this.opts.keep) log(`lab folder kept: ${this.dir}`);
     else rmSync(this.dir, { recursive: true, force: true });

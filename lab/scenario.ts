@@ -87,12 +87,16 @@ export interface Plan {
   subnet: string;
   prefix: number;
   discovery?: { size: number };
+  /** Start the registry mirror, seeded with these images. */
+  registry?: { images: string[] };
   nodes: NodePlan[];
   steps: Step[];
   bootTimeoutMs: number;
 }
 
-const TOP = ['name', 'description', 'image', 'network', 'discovery', 'defaults', 'timeouts', 'nodes', 'steps'];
+const TOP = ['name', 'description', 'image', 'network', 'discovery', 'registry', 'defaults', 'timeouts', 'nodes', 'steps'];
+/** Container images the lab can build and serve from its registry mirror. */
+export const REGISTRY_IMAGES = ['nginx'];
 const NODE = ['address', 'config', 'memory', 'cpus', 'drive'];
 const DEFAULTS = ['memory', 'cpus', 'drive'];
 const STEP_KINDS = ['run', 'poweroff', 'poweron'];
@@ -153,6 +157,20 @@ export function loadScenario(path: string): Plan {
     discovery = { size: d.has('size') ? src.int(d.get('size')!.value, 'discovery.size', 1) ?? 3 : 3 };
   }
 
+  let registry: Plan['registry'];
+  if (top.has('registry')) {
+    const r = src.map(get('registry'), '"registry"', ['images']);
+    const images: string[] = [];
+    if (r.has('images')) {
+      for (const item of src.seq(r.get('images')!.value, 'registry.images')) {
+        const img = src.string(item, 'an image name') ?? '';
+        if (img && !REGISTRY_IMAGES.includes(img)) src.problem(item, `the lab cannot serve image "${img}"`, `use one of: ${REGISTRY_IMAGES.join(', ')}`);
+        else if (img) images.push(img);
+      }
+    }
+    registry = { images };
+  }
+
   const defaults = { memoryMb: 1024, cpus: 2, drive: 'cidata' as DriveKind };
   if (top.has('defaults')) readMachine(src, src.map(get('defaults'), '"defaults"', DEFAULTS), defaults, 'defaults');
 
@@ -195,7 +213,7 @@ export function loadScenario(path: string): Plan {
   }
 
   const nodeNames = nodes.map((n) => n.name);
-  const known = knownVariables(nodeNames, !!discovery);
+  const known = knownVariables(nodeNames, !!discovery, !!registry);
   for (const n of nodes) {
     if (!n.config) continue;
     const rel = relative(process.cwd(), n.configFile);
@@ -217,7 +235,7 @@ export function loadScenario(path: string): Plan {
   }
 
   src.throwIfProblems();
-  return { file, name, description, image, subnet, prefix: parsedSubnet.prefix, discovery, nodes, steps, bootTimeoutMs };
+  return { file, name, description, image, subnet, prefix: parsedSubnet.prefix, discovery, registry, nodes, steps, bootTimeoutMs };
 }
 
 function readMachine(src: YamlSource, m: Map<string, { value: Node | null }>, out: { memoryMb: number; cpus: number; drive: DriveKind }, where: string): void {
@@ -231,8 +249,8 @@ function readMachine(src: YamlSource, m: Map<string, { value: Node | null }>, ou
 }
 
 /** Variables the lab defines: for node configs, and for step commands and expectations. */
-export function knownVariables(nodes: string[], discovery: boolean) {
-  const common = [...(discovery ? ['discovery.url', 'discovery.endpoint'] : []), ...nodes.flatMap((n) => [`nodes.${n}.address`, `nodes.${n}.name`])];
+export function knownVariables(nodes: string[], discovery: boolean, registry = false) {
+  const common = [...(discovery ? ['discovery.url', 'discovery.endpoint'] : []), ...(registry ? ['registry.url', 'registry.host'] : []), ...nodes.flatMap((n) => [`nodes.${n}.address`, `nodes.${n}.name`])];
   const configList = ['node.name', 'node.address', 'node.prefix', 'ssh_public_key', ...common];
   return {
     configList,

@@ -1,5 +1,5 @@
 /** `{{ name }}` placeholders, filled from a flat map of dotted names. */
-const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g;
+const PLACEHOLDER = /\{\{\s*([A-Za-z][A-Za-z0-9_.-]*)\s*\}\}/g; // {{.Go}} templates (docker --format) are left alone
 
 export type Vars = Record<string, string>;
 

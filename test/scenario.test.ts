@@ -86,3 +86,39 @@ test('an unknown key inside a step suggests the right one', (t) => {
   const text = problems(t, GOOD.replace('    expect:', '    expcet:')).format();
   t.regex(text, /unknown key "expcet" in step 1\n  fix: did you mean "expect"\?/);
 });
+
+test('captured values are known only to the steps after the capture', (t) => {
+  const body = GOOD.replace('  - name: off\n    poweroff: b\n', `  - name: use early
+    on: b
+    run: echo {{token}}
+  - name: capture
+    on: a
+    run: echo token=abc
+    capture:
+      token: { stdout: 'token=(\\w+)' }
+  - name: use later
+    on: b
+    run: echo {{token}}
+  - name: off
+    poweroff: '{{token}}'
+`);
+  const text = problems(t, body).format();
+  t.regex(text, /step "use early" uses undefined variable \{\{token\}\}/);
+  t.notRegex(text, /step "use later"/);
+  t.notRegex(text, /step "off"/);
+});
+
+test('a capture needs a regex group, and the registry serves only known images', (t) => {
+  const body = GOOD.replace('      stdout: hi\n', '      stdout: hi\n    capture:\n      x: { stdout: "hi" }\n').replace('name: t\n', 'name: t\nregistry: { images: [nginx, redis] }\n');
+  const text = problems(t, body).format();
+  t.regex(text, /capture "x" needs a \(group\) in its regex/);
+  t.regex(text, /the lab cannot serve image "redis"\n  fix: use one of: nginx/);
+});
+
+test('the swarm scenario loads, with a table capture and a templated power-off', (t) => {
+  const plan = loadScenario('scenarios/swarm-drain-replicate');
+  t.deepEqual(plan.registry, { images: ['nginx'] });
+  const off = plan.steps.find((s) => s.kind === 'poweroff');
+  t.is(off?.node, '{{task_node}}');
+  t.true(plan.steps.some((s) => s.kind === 'poweron'));
+});
