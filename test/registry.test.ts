@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -86,6 +86,22 @@ test('the nginx image runs: its default site answers with the Debian page', asyn
   }, { timeoutMs: 15_000, intervalMs: 100 });
   t.regex(page, /Welcome to nginx!/);
   await nginx.stop(1000);
+  // Killing unshare takes its pid namespace down: no process is left running in the image.
+  await waitUntil('the image\'s nginx processes to go', async () => {
+    const left = processesIn(rootfs);
+    if (left.length) throw new NotYet(left.join(', '));
+  }, { timeoutMs: 5_000, intervalMs: 100 });
   // The access log went to the container's stdout.
   t.regex(readFileSync(join(dir, 'nginx.log'), 'utf8'), /"GET \/ HTTP\/1.1" 200/);
 });
+
+/** Pids of the processes whose root directory is dir (zombies have none). */
+function processesIn(dir: string): string[] {
+  return readdirSync('/proc').filter((p) => {
+    try {
+      return /^\d+$/.test(p) && readlinkSync(`/proc/${p}/root`) === dir;
+    } catch {
+      return false;
+    }
+  });
+}
