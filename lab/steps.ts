@@ -76,11 +76,15 @@ async function runCommandStep(step: RunStep, target: StepTarget, vars: Vars, sig
   let message: string | undefined;
   if (step.until) {
     log(`waiting up to ${step.until.timeoutMs / 1000}s, every ${step.until.intervalMs / 1000}s`);
+    const t0 = Date.now();
+    const ticker = setInterval(() => log(`still waiting after ${Math.round((Date.now() - t0) / 1000)}s (${attempts} attempts): ${failures[0] ?? last?.error ?? ''}`), 30_000);
     try {
       await waitUntil(`"${step.name}"`, attempt, { ...step.until, signal });
     } catch (err) {
       if (!(err instanceof TimeoutError)) throw err;
       message = `not true within ${step.until.timeoutMs / 1000}s (${attempts} attempts)`;
+    } finally {
+      clearInterval(ticker);
     }
   } else {
     await attempt();

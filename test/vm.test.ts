@@ -36,6 +36,24 @@ test.serial('etcd-discovery: three VMs form a cluster through discovery, survive
   assertNothingLeft(t, 'etcd-discovery', r.all);
 });
 
+test.serial('swarm-drain-replicate: drain, fail over, scale out, with nginx pulled through the lab registry only', async (t) => {
+  const out = tempTree({});
+  t.teardown(out.remove);
+  const r = await corelab(['run', 'scenarios/swarm-drain-replicate', '--report', out.dir]);
+  t.log(r.all.split('\n').slice(-40).join('\n'));
+  t.is(r.exitCode, 0, 'corelab run exits 0');
+  const junit = readFileSync(join(out.dir, 'junit.xml'), 'utf8');
+  t.is((junit.match(/<testcase /g) ?? []).length, 21);
+  t.false(/<failure|<skipped|<error/.test(junit), 'every step passed');
+  const report = JSON.parse(readFileSync(join(out.dir, 'report.json'), 'utf8')).scenarios[0];
+  const moved = report.steps.find((s: { name: string }) => /task moves/.test(s.name));
+  t.regex(moved.stdout, /\\_ webserver\.1 .* Shutdown/, 'docker service ps shows the old task as a Shutdown history row');
+  // The guests' dockerd pulled nginx from the lab's registry mirror (user agent docker/20.x).
+  const log = readFileSync(join(out.dir, 'registry.log'), 'utf8');
+  t.regex(log, /"GET \/v2\/library\/nginx\/manifests\/latest HTTP\/1\.1" 200 .*docker\/20\./);
+  assertNothingLeft(t, 'swarm-drain-replicate', r.all);
+});
+
 test.serial('a wrong expectation fails the run, naming the step, the command and the output', async (t) => {
   const out = tempTree({});
   t.teardown(out.remove);
