@@ -5,8 +5,9 @@ import { loadScenario } from './scenario.js';
 import { runScenario, type ScenarioResult } from './runner.js';
 import { writeReports } from './report.js';
 import { ensureLabos } from './imagebuild.js';
-import { findBuiltImage, imagesDir, recipeDir, recipeHash } from './imagestore.js';
-import { formatError } from './errors.js';
+import { builtImageDir, imagesDir, recipeDir, recipeHash } from './imagestore.js';
+import { formatError, LabError } from './errors.js';
+import { ensureNginxImage } from './containerimage.js';
 import { killAllDaemons } from './proc.js';
 import { log, seconds } from './log.js';
 
@@ -65,26 +66,28 @@ export async function main(argv: string[]): Promise<number> {
   const images = program.command('images').description('guest images: build, list');
   images
     .command('build')
-    .description('build the labos image from Debian packages (a no-op when the recipe is unchanged)')
+    .description('build labos (guest) or nginx (container) from Debian packages; a no-op when the recipe is unchanged')
     .argument('[name]', 'image to build', 'labos')
     .option('--mirror <url>', 'Debian mirror to build from (default: this host\'s apt sources)')
     .option('--force', 'build again even if the cache has this recipe')
     .action(async (name: string, o: { mirror?: string; force?: boolean }) => {
-      if (name !== 'labos') throw new CommanderError(2, 'corelab.image', `only labos is built locally; "${name}" is not`);
-      const img = await ensureLabos({ mirror: o.mirror, force: o.force, signal: controller.signal });
-      process.stdout.write(`${img.dir}\n`);
+      const opts = { mirror: o.mirror, force: o.force, signal: controller.signal };
+      if (name === 'labos') process.stdout.write(`${(await ensureLabos(opts)).dir}\n`);
+      else if (name === 'nginx') process.stdout.write(`${await ensureNginxImage(opts)}\n`);
+      else throw new LabError(`there is no local recipe for an image "${name}"`, { fix: 'build labos (the guest image) or nginx (the container image the registry mirror serves)' });
     });
   images
     .command('list')
     .description('images in the catalog and their cache state')
     .action(() => {
-      const key = recipeHash(recipeDir('labos'));
-      const built = findBuiltImage('labos', key);
-      const size = built ? `${(statSync(built.disk).size / 2 ** 30).toFixed(2)} GiB` : '-';
-      process.stdout.write(`NAME   RECIPE        STATE     SIZE       PATH\n`);
-      process.stdout.write(`labos  ${key.slice(0, 12)}  ${built ? 'cached  ' : 'not built'}  ${size.padEnd(9)}  ${built?.dir ?? imagesDir()}\n`);
-      const others = existsSync(imagesDir()) ? readdirSync(imagesDir()).filter((d) => d.startsWith('labos-') && !d.endsWith('.log') && !built?.dir.endsWith(d)) : [];
-      for (const d of others) process.stdout.write(`       (stale build of an older recipe: ${join(imagesDir(), d)})\n`);
+      process.stdout.write(`NAME   KIND       RECIPE        STATE      SIZE       PATH\n`);
+      for (const [name, kind] of [['labos', 'vm'], ['nginx', 'container']] as const) {
+        const key = recipeHash(recipeDir(name));
+        const dir = builtImageDir(name, key);
+        const built = existsSync(join(dir, 'image.json'));
+        const size = built ? `${(du(dir) / 2 ** 20).toFixed(0)} MiB` : '-';
+        process.stdout.write(`${name.padEnd(6)} ${kind.padEnd(10)} ${key.slice(0, 12)}  ${(built ? 'cached' : 'not built').padEnd(9)}  ${size.padEnd(9)}  ${built ? dir : imagesDir()}\n`);
+      }
     });
 
   try {
@@ -120,4 +123,11 @@ function summary(results: ScenarioResult[]): void {
 
 export function version(): string {
   return JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+}
+
+/** Bytes used by the files under dir. */
+function du(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .reduce((sum, e) => sum + statSync(join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)).size, 0);
 }
