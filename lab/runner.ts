@@ -5,6 +5,7 @@ import { runStep, tail, type StepResult } from './steps.js';
 import { formatError } from './errors.js';
 import { log, section, seconds } from './log.js';
 import { indent } from './retry.js';
+import { render } from './template.js';
 import type { Accel } from './machine.js';
 
 export interface NodeReport {
@@ -49,7 +50,7 @@ export async function runScenario(plan: Plan, opts: RunOptions = {}): Promise<Sc
         steps.push({ index: step.index, name: step.name, kind: step.kind, node: step.node, line: step.line, status: 'skipped', startedAt: new Date().toISOString(), durationMs: 0, attempts: 0, message: opts.signal?.aborted ? 'interrupted' : 'an earlier step failed' });
         continue;
       }
-      const r = await section(`step ${step.index + 1}/${plan.steps.length}: ${step.name} [${step.node}]`, () => runStep(step, lab, lab.vars, opts.signal));
+      const r = await section(`step ${step.index + 1}/${plan.steps.length}: ${step.name} [${render(step.node, lab.vars)}]`, () => runStep(step, lab, lab.vars, opts.signal));
       steps.push(r);
       logStep(r);
       if (r.status === 'failed') failed = true;

@@ -50,7 +50,8 @@ test.serial('swarm-drain-replicate: drain, fail over, scale out, with nginx pull
   t.regex(moved.stdout, /\\_ webserver\.1 .* Shutdown/, 'docker service ps shows the old task as a Shutdown history row');
   // The guests' dockerd pulled nginx from the lab's registry mirror (user agent docker/20.x).
   const log = readFileSync(join(out.dir, 'registry.log'), 'utf8');
-  t.regex(log, /"GET \/v2\/library\/nginx\/manifests\/latest HTTP\/1\.1" 200 .*docker\/20\./);
+  t.regex(log, /"(HEAD|GET) \/v2\/library\/nginx\/manifests\/latest HTTP\/1\.1" 200 .*"docker\/20\./);
+  t.regex(log, /"GET \/v2\/library\/nginx\/blobs\/sha256:[0-9a-f]{64} HTTP\/1\.1" 200 \d+ "" "docker\/20\./);
   assertNothingLeft(t, 'swarm-drain-replicate', r.all);
 });
 
