@@ -1,6 +1,8 @@
 import { mkdtempSync, mkdirSync, rmSync, copyFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { removeState, writeState } from './labstate.js';
+import { ConsoleWatch, type ConsoleFinding } from './consolescan.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import getPort from 'get-port';
 import type { Plan, NodePlan } from './scenario.js';
@@ -24,7 +26,10 @@ import type { StepTarget } from './steps.js';
 const liveLabDirs = new Set<string>();
 process.on('exit', () => {
   killAllDaemons();
-  for (const d of liveLabDirs) rmSync(d, { recursive: true, force: true });
+  for (const d of liveLabDirs) {
+    rmSync(d, { recursive: true, force: true });
+    removeState(basename(d));
+  }
 });
 
 /** The user each image's guests are driven as. */
@@ -34,6 +39,7 @@ export interface LabNode {
   plan: NodePlan;
   machine: Machine;
   guest: GuestChannel;
+  console: ConsoleWatch;
   sshPort: number;
   /** Time from QEMU start to the first command over SSH. */
   bootMs?: number;
@@ -62,10 +68,40 @@ export class Lab implements StepTarget {
   private registry?: Registry;
   private switch?: Switch;
   private torn = false;
+  private ready = false;
+  private readonly startedAt = new Date().toISOString();
 
   constructor(readonly plan: Plan, private opts: LabOptions = {}) {
     this.dir = mkdtempSync(join(tmpdir(), `corelab-${plan.name || 'lab'}-`));
     if (!opts.keep) liveLabDirs.add(this.dir);
+    this.saveState();
+  }
+
+  /** The lab's name in the state dir: unique, so two labs of one scenario never collide. */
+  get name(): string {
+    return basename(this.dir);
+  }
+
+  /** Records the lab in the state dir, so another terminal (status, ssh, down) and a later run find it. */
+  saveState(error?: string): void {
+    writeState({
+      name: this.name,
+      scenario: this.plan.name,
+      ownerPid: process.pid,
+      dir: this.dir,
+      keyFile: join(this.dir, 'id_ed25519'),
+      ready: this.ready,
+      error,
+      startedAt: this.startedAt,
+      nodes: [...this.nodes.values()].map((n) => ({
+        name: n.plan.name,
+        address: n.plan.address,
+        user: n.guest.user,
+        sshPort: n.sshPort,
+        qemuPid: n.machine.pid,
+        console: n.machine.consoleLog,
+      })),
+    });
   }
 
   private async timed<T>(phase: string, fn: () => Promise<T>): Promise<T> {
@@ -107,6 +143,8 @@ export class Lab implements StepTarget {
     const labByte = randomBytes(1)[0];
     for (const n of plan.nodes) await this.addNode(n, labByte);
     await this.timed('boot', () => this.boot());
+    this.ready = true;
+    this.saveState();
   }
 
   private async addNode(n: NodePlan, labByte: number): Promise<void> {
@@ -139,7 +177,7 @@ export class Lab implements StepTarget {
       netArgs: nodeNetArgs(this.switch!, lanMac, hostMac, sshPort, forwards),
     });
     const guest = new GuestChannel(n.name, sshPort, IMAGE_USER[this.plan.image] ?? 'core', this.key!);
-    this.nodes.set(n.name, { plan: n, machine, guest, sshPort });
+    this.nodes.set(n.name, { plan: n, machine, guest, sshPort, console: new ConsoleWatch(n.name, machine.consoleLog) });
   }
 
   /** Starts every machine at once and waits until each answers over SSH. */
@@ -149,6 +187,7 @@ export class Lab implements StepTarget {
       await n.machine.start();
       log(`${n.plan.name}: QEMU pid ${n.machine.pid}, ${n.plan.address} on the lab switch, ssh 127.0.0.1:${n.sshPort}`);
     }
+    this.saveState();
     const t0 = Date.now();
     const waiting = new Set(nodes.map((n) => n.plan.name));
     const ticker = setInterval(() => log(`still booting after ${seconds(Date.now() - t0)}: ${[...waiting].join(', ')}`), 30_000);
@@ -199,11 +238,17 @@ export class Lab implements StepTarget {
     await n.machine.powerOff();
   }
 
+  /** New trouble on any node's console (panic, oops, emergency shell, failed unit) since the last look. */
+  consoleTrouble(): Array<ConsoleFinding & { node: string }> {
+    return [...this.nodes.values()].flatMap((n) => n.console.scan().map((f) => ({ ...f, node: n.plan.name })));
+  }
+
   /** Boots a powered-off node again from its own overlay (same disk, same config drive). */
   async powerOn(node: string, signal?: AbortSignal): Promise<void> {
     const n = this.node(node);
     const t0 = Date.now();
     await n.machine.start();
+    this.saveState();
     log(`${node}: powered on, QEMU pid ${n.machine.pid}`);
     await this.waitForSsh(n, signal ?? this.opts.signal);
     log(`${node}: SSH is up after ${seconds(Date.now() - t0)}`);
@@ -234,5 +279,6 @@ export class Lab implements StepTarget {
     if (this.opts.keep) log(`lab folder kept: ${this.dir}`);
     else rmSync(this.dir, { recursive: true, force: true });
     liveLabDirs.delete(this.dir);
+    removeState(this.name);
   }
 }

@@ -51,6 +51,12 @@ export async function runScenario(plan: Plan, opts: RunOptions = {}): Promise<Sc
         continue;
       }
       const r = await section(`step ${step.index + 1}/${plan.steps.length}: ${step.name} [${render(step.node, lab.vars)}]`, () => runStep(step, lab, lab.vars, opts.signal));
+      const trouble = lab.consoleTrouble();
+      if (trouble.length) {
+        r.status = 'failed';
+        r.failures = [...(r.failures ?? []), ...trouble.map((f) => `console of ${f.node} shows a ${f.what}: ${f.line}`)];
+        r.message = [r.message, ...trouble.map((f) => `${f.node} console:\n${indent(f.excerpt, '  | ')}`)].filter(Boolean).join('\n');
+      }
       steps.push(r);
       logStep(r);
       if (r.status === 'failed') failed = true;

@@ -120,3 +120,53 @@ test.serial('a missing host tool is named with the apt command that installs it,
   t.regex(r.all, /fix: sudo apt-get install -y qemu-system-x86 /);
   assertNothingLeft(t, 'one-node-wrong', r.all);
 });
+
+test.serial('up, status, ssh and down drive a lab from other commands, and leave nothing', async (t) => {
+  const tree = variant('interactive');
+  t.teardown(tree.remove);
+  const upped = await corelab(['up', tree.dir]);
+  t.log(upped.all.split('\n').slice(-8).join('\n'));
+  t.teardown(async () => void (await corelab(['down', 'interactive'])));
+  t.is(upped.exitCode, 0);
+  t.regex(upped.all, /lab corelab-interactive-\w+ is up/);
+  const status = await corelab(['status']);
+  t.regex(status.all, /corelab-interactive-\w+ +scenario interactive +ready/);
+  t.regex(status.all, /solo +192\.168\.0\.20 +running +ssh core@127\.0\.0\.1:\d+/);
+  const ssh = await corelab(['ssh', 'solo', 'hostname', '&&', 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
+  t.is(ssh.exitCode, 0);
+  t.regex(ssh.stdout, /^solo\n.*inet 192\.168\.0\.20\/24/);
+  const console = await corelab(['console', 'solo']);
+  t.regex(console.stdout, /solo login:|Cloud-init v\./);
+  const dir = (await corelab(['status'])).all.match(/console (\/\S+)\/solo\/console\.log/)![1];
+  const downed = await corelab(['down', 'interactive']);
+  t.is(downed.exitCode, 0);
+  t.regex(downed.stdout, /is down/);
+  t.deepEqual(processesMentioning(dir), []);
+  t.false(existsSync(dir));
+  t.regex((await corelab(['status'])).stdout, /no labs are running/);
+});
+
+test.serial('after kill -9 of a running corelab, its QEMUs are gone and the next invocation removes what it left', async (t) => {
+  const tree = variant('killed');
+  t.teardown(tree.remove);
+  const child = corelab(['run', tree.dir]);
+  let output = '';
+  await new Promise<void>((resolve) => {
+    child.all!.on('data', (d: Buffer) => {
+      output += d.toString();
+      if (/solo: QEMU pid \d+/.test(output)) resolve();
+    });
+    void child.then(() => resolve());
+  });
+  const dir = labDirOf(output)!;
+  t.truthy(dir);
+  child.kill('SIGKILL');
+  await child;
+  await new Promise((r) => setTimeout(r, 1000));
+  t.deepEqual(processesMentioning(dir).filter((p) => /qemu|vde_switch|etcd/.test(p)), [], 'setpriv --pdeathsig took the lab processes down with corelab');
+  t.true(existsSync(dir), 'the killed run could not remove its folder itself');
+  const next = await corelab(['status']);
+  t.regex(next.all, /cleaned up lab "corelab-killed-\w+" left by process \d+, which is gone/);
+  t.false(existsSync(dir));
+  t.deepEqual(leftoverDirs('killed'), []);
+});
