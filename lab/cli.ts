@@ -11,6 +11,7 @@ import { ensureNginxImage } from './containerimage.js';
 import { killAllDaemons } from './proc.js';
 import { down, findLab, serve, sshArgs, statusText, up } from './interactive.js';
 import { cleanStaleLabs } from './labstate.js';
+import { flaky, shard } from './selection.js';
 import { spawn } from 'node:child_process';
 import { log, seconds } from './log.js';
 
@@ -41,18 +42,33 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<scenario...>')
     .option('--report <dir>', 'write junit.xml, report.json and consoles/ into this folder')
     .option('--keep', 'keep the lab folder (disks, consoles, logs) after the run')
+    .option('--repeat <n>', 'run each scenario N times, to expose flakes', (v) => positive(v, '--repeat'), 1)
+    .option('--shard <i/n>', 'run only shard I of N of the scenarios (for a CI matrix)')
     .addOption(new Option('--accel <accel>', 'force the accelerator').choices(['kvm', 'tcg']))
-    .action(async (paths: string[], o: { report?: string; keep?: boolean; accel?: 'kvm' | 'tcg' }) => {
-      const plans = paths.map((p) => loadScenario(p));
+    .action(async (paths: string[], o: { report?: string; keep?: boolean; accel?: 'kvm' | 'tcg'; repeat: number; shard?: string }) => {
+      let plans = paths.map((p) => loadScenario(p));
+      if (o.shard) {
+        plans = shard(plans, o.shard);
+        log(`shard ${o.shard}: ${plans.map((p) => p.name).join(', ') || 'no scenarios'}`);
+      }
       cleanStaleLabs();
       const results: ScenarioResult[] = [];
       for (const plan of plans) {
-        if (controller.signal.aborted) break;
-        const reportDir = o.report && plans.length > 1 ? join(o.report, plan.name) : o.report;
-        results.push(await runScenario(plan, { reportDir, keep: o.keep, accel: o.accel, signal: controller.signal }));
+        for (let run = 1; run <= o.repeat; run++) {
+          if (controller.signal.aborted) break;
+          const sub = plans.length > 1 || o.repeat > 1 ? `${plan.name}${o.repeat > 1 ? `-run${run}` : ''}` : '';
+          const reportDir = o.report ? join(o.report, sub) : undefined;
+          const r = await runScenario(plan, { reportDir, keep: o.keep, accel: o.accel, signal: controller.signal });
+          if (o.repeat > 1) Object.assign(r, { run, runs: o.repeat });
+          results.push(r);
+        }
       }
       if (o.report) writeReports(o.report, results);
       summary(results);
+      if (o.repeat > 1) {
+        const flakes = flaky(results);
+        process.stdout.write(`${flakes.length} flaky scenario(s)${flakes.length ? `: ${flakes.join(', ')}` : ''} over ${o.repeat} runs each\n`);
+      }
       code = controller.signal.aborted ? 130 : results.every((r) => r.status === 'passed') ? 0 : 1;
     });
 
@@ -174,7 +190,7 @@ function summary(results: ScenarioResult[]): void {
     const passed = r.steps.filter((s) => s.status === 'passed').length;
     const failed = r.steps.filter((s) => s.status === 'failed').length;
     const skipped = r.steps.filter((s) => s.status === 'skipped').length;
-    process.stdout.write(`${r.status.toUpperCase()} ${r.scenario} in ${seconds(r.durationMs)}: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    process.stdout.write(`${r.status.toUpperCase()} ${r.scenario}${r.run ? ` (run ${r.run}/${r.runs})` : ''} in ${seconds(r.durationMs)}: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
     if (r.error) process.stdout.write(`  ${r.error.split('\n').join('\n  ')}\n`);
     for (const s of r.steps.filter((x) => x.status === 'failed')) {
       process.stdout.write(`  failed: step ${s.index + 1} "${s.name}" (${r.file}:${s.line}) on ${s.node}\n`);
@@ -196,4 +212,10 @@ function du(dir: string): number {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((e) => e.isFile())
     .reduce((sum, e) => sum + statSync(join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)).size, 0);
+}
+
+function positive(v: string, what: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new LabError(`${what} takes a whole number of at least 1, got "${v}"`);
+  return n;
 }

@@ -17,7 +17,8 @@ export function junit(results: ScenarioResult[]): string {
   for (const r of results) {
     const failures = r.steps.filter((s) => s.status === 'failed').length;
     const skipped = r.steps.filter((s) => s.status === 'skipped').length;
-    out.push(`  <testsuite name="${x(r.scenario)}" file="${x(r.file)}" tests="${r.steps.length + (r.error ? 1 : 0)}" failures="${failures}" errors="${r.error ? 1 : 0}" skipped="${skipped}" time="${secs(r.durationMs)}" timestamp="${r.startedAt}">`);
+    const suite = r.run ? `${r.scenario} (run ${r.run}/${r.runs})` : r.scenario;
+    out.push(`  <testsuite name="${x(suite)}" file="${x(r.file)}" tests="${r.steps.length + (r.error ? 1 : 0)}" failures="${failures}" errors="${r.error ? 1 : 0}" skipped="${skipped}" time="${secs(r.durationMs)}" timestamp="${r.startedAt}">`);
     if (r.error) {
       out.push(`    <testcase classname="${x(r.scenario)}" name="lab set-up" time="0">`);
       out.push(`      <error message="${x(r.error.split('\n')[0])}">${x(r.error)}</error>`);

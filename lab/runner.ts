@@ -19,6 +19,9 @@ export interface NodeReport {
 export interface ScenarioResult {
   scenario: string;
   file: string;
+  /** With --repeat: which run this was, of how many. */
+  run?: number;
+  runs?: number;
   /** passed: every step passed; failed: a step failed; error: the lab could not be set up, or the run was interrupted. */
   status: 'passed' | 'failed' | 'error';
   error?: string;

@@ -1,0 +1,52 @@
+// The CLI as a user meets it, on paths that boot nothing.
+import test from 'ava';
+import { corelab, leftoverDirs } from './helpers/lab.js';
+import { scenario, tempTree } from './helpers/files.js';
+
+const GOOD = `name: cli-t
+nodes:
+  a: { address: 192.168.0.10, config: cloud-config.yaml }
+steps:
+  - name: hello
+    on: a
+    run: echo hi
+`;
+
+test('lint accepts the shipped scenarios', async (t) => {
+  const r = await corelab(['lint', 'scenarios/etcd-discovery', 'scenarios/swarm-drain-replicate']);
+  t.is(r.exitCode, 0);
+  t.regex(r.stdout, /scenarios\/etcd-discovery: ok \(3 nodes, 10 steps\)/);
+});
+
+test('lint names an unknown top-level key, its line, and what was meant', async (t) => {
+  const tree = tempTree(scenario(GOOD.replace('steps:', 'stpes: []\nsteps:')));
+  t.teardown(tree.remove);
+  const r = await corelab(['lint', tree.dir]);
+  t.is(r.exitCode, 2);
+  t.regex(r.stderr, /scenario\.yaml:4:1: unknown key "stpes" in the scenario\n  fix: did you mean "steps"\?/);
+});
+
+test('lint reports broken YAML with its line', async (t) => {
+  const tree = tempTree(scenario('name: x\nnodes: [a\n'));
+  t.teardown(tree.remove);
+  const r = await corelab(['lint', tree.dir]);
+  t.is(r.exitCode, 2);
+  t.regex(r.stderr, /scenario\.yaml:\d+:\d+: YAML: .*\n  fix: correct the YAML syntax/);
+});
+
+test('--repeat shows each run, --shard picks scenarios, and a missing tool fails every run cleanly', async (t) => {
+  const tree = tempTree(scenario(GOOD));
+  t.teardown(tree.remove);
+  const r = await corelab(['run', '--repeat', '3', '--shard', '1/1', tree.dir], { PATH: '/nonexistent' });
+  t.is(r.exitCode, 1);
+  t.regex(r.all, /shard 1\/1: cli-t/);
+  for (const k of [1, 2, 3]) t.regex(r.stdout, new RegExp(`ERROR cli-t \\(run ${k}/3\\) in`));
+  t.regex(r.stdout, /0 flaky scenario\(s\) over 3 runs each/);
+  t.regex(r.stdout, /needs host tools that are not installed: qemu-system-x86_64/);
+  t.deepEqual(leftoverDirs('cli-t'), []);
+});
+
+test('a bad --shard or --repeat is a usage error', async (t) => {
+  t.is((await corelab(['run', '--shard', '3/2', 'scenarios/etcd-discovery'])).exitCode, 2);
+  t.is((await corelab(['run', '--repeat', '0', 'scenarios/etcd-discovery'])).exitCode, 2);
+});
