@@ -5,7 +5,7 @@ import { removeState, writeState } from './labstate.js';
 import { ConsoleWatch, type ConsoleFinding } from './consolescan.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import getPort from 'get-port';
-import type { Plan, NodePlan } from './scenario.js';
+import type { Plan, NodePlan, NodeAction } from './scenario.js';
 import { Machine, chooseAccel, type Accel } from './machine.js';
 import { Switch, nodeNetArgs, macFor } from './network.js';
 import { DiscoveryService } from './hostservices.js';
@@ -68,6 +68,7 @@ export class Lab implements StepTarget {
   private registry?: Registry;
   private switch?: Switch;
   private torn = false;
+  private partitioned = new Set<string>();
   private ready = false;
   private readonly startedAt = new Date().toISOString();
 
@@ -165,6 +166,12 @@ export class Lab implements StepTarget {
     const iso = join(dir, `${n.drive}.iso`);
     await buildIso(iso, volumeLabel(n.drive), files);
     const sshPort = await getPort({ host: '127.0.0.1' });
+    const published = [];
+    for (const guestPort of n.ports) {
+      const hostPort = await getPort({ host: '127.0.0.1' });
+      published.push({ guestPort, hostPort });
+      this.vars[`nodes.${n.name}.ports.${guestPort}`] = `127.0.0.1:${hostPort}`;
+    }
     const forwards = [this.discovery?.forward, this.registry?.forward].filter((f) => f !== undefined);
     const machine = new Machine({
       name: n.name,
@@ -174,7 +181,7 @@ export class Lab implements StepTarget {
       cpus: n.cpus,
       accel: this.accel!,
       configDrive: iso,
-      netArgs: nodeNetArgs(this.switch!, lanMac, hostMac, sshPort, forwards),
+      netArgs: nodeNetArgs(this.switch!, lanMac, hostMac, sshPort, forwards, published),
     });
     const guest = new GuestChannel(n.name, sshPort, IMAGE_USER[this.plan.image] ?? 'core', this.key!);
     this.nodes.set(n.name, { plan: n, machine, guest, sshPort, console: new ConsoleWatch(n.name, machine.consoleLog) });
@@ -236,6 +243,67 @@ export class Lab implements StepTarget {
     const n = this.node(node);
     n.guest.close();
     await n.machine.powerOff();
+  }
+
+  /** Power and link faults, as steps name them. */
+  async act(action: NodeAction, node: string, signal?: AbortSignal): Promise<string> {
+    const n = this.node(node);
+    switch (action) {
+      case 'poweroff':
+        await this.powerOff(node);
+        return `${node} powered off (plug pulled)`;
+      case 'poweron':
+        await this.powerOn(node, signal);
+        return `${node} powered on and answers over SSH`;
+      case 'shutdown': {
+        n.guest.close();
+        const clean = await n.machine.shutdown(120_000);
+        return clean ? `${node} shut down cleanly (ACPI power button)` : `${node} did not halt within 120s after the power button; the plug was pulled`;
+      }
+      case 'pause':
+        await n.machine.pause();
+        return `${node} paused (its CPUs are stopped)`;
+      case 'resume':
+        await n.machine.resume();
+        return `${node} resumed`;
+      case 'linkdown':
+        await n.machine.setLink('lan', false);
+        return `${node}: eth0's cable pulled (link down on the lab switch)`;
+      case 'linkup':
+        await n.machine.setLink('lan', true);
+        return `${node}: eth0's cable back in`;
+    }
+  }
+
+  /**
+   * Cuts the lab network between groups: each node drops packets to and from the lab addresses of
+   * the nodes outside its group (iptables in the guest, marked so heal() removes just these).
+   */
+  async partition(groups: string[][]): Promise<string> {
+    for (const group of groups) {
+      const others = groups.filter((g) => g !== group).flat().map((n) => this.node(n).plan.address);
+      for (const name of group) {
+        const rules = others.flatMap((a) => [`INPUT -s ${a}`, `OUTPUT -d ${a}`]);
+        const cmd = rules.map((r) => `sudo iptables -I ${r} -j DROP -m comment --comment corelab-partition`).join(' && ');
+        const r = await this.run(name, cmd, 60_000);
+        if (r.exitCode !== 0) throw new LabError(`could not partition ${name}: ${r.error ?? r.stderr}`);
+        this.partitioned.add(name);
+      }
+    }
+    return `partitioned: ${groups.map((g) => `[${g.join(', ')}]`).join(' | ')}`;
+  }
+
+  async heal(): Promise<string> {
+    const healed: string[] = [];
+    for (const name of this.partitioned) {
+      if (this.node(name).machine.state !== 'running') continue;
+      const cmd = `sudo sh -c 'iptables-save | grep -v -- "--comment corelab-partition" | iptables-restore'`;
+      const r = await this.run(name, cmd, 60_000);
+      if (r.exitCode !== 0) throw new LabError(`could not heal the partition on ${name}: ${r.error ?? r.stderr}`);
+      healed.push(name);
+    }
+    this.partitioned.clear();
+    return healed.length ? `partition healed on ${healed.join(', ')}` : 'no partition to heal';
   }
 
   /** New trouble on any node's console (panic, oops, emergency shell, failed unit) since the last look. */

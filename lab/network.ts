@@ -47,8 +47,9 @@ export class Switch {
  * config drive), eth1 in user mode with restrict=on, so the guest reaches nothing but the host ports
  * forwarded here (SSH in; host services out).
  */
-export function nodeNetArgs(sw: Switch, lanMac: string, hostMac: string, sshPort: number, forwards: GuestForward[]): string[] {
+export function nodeNetArgs(sw: Switch, lanMac: string, hostMac: string, sshPort: number, forwards: GuestForward[], published: Array<{ guestPort: number; hostPort: number }> = []): string[] {
   const user = ['user', 'id=host', 'restrict=on', 'net=10.0.2.0/24', `hostfwd=tcp:127.0.0.1:${sshPort}-:22`];
+  for (const p of published) user.push(`hostfwd=tcp:127.0.0.1:${p.hostPort}-:${p.guestPort}`);
   for (const f of forwards) user.push(`guestfwd=tcp:${f.guestAddr}:${f.guestPort}-cmd:socat - TCP:127.0.0.1:${f.hostPort}`);
   return [
     '-netdev', `vde,id=lan,sock=${sw.dir}`,

@@ -45,7 +45,9 @@ interface StepBase {
 
 export interface RunStep extends StepBase {
   kind: 'run';
+  /** The nodes it runs on, at once; node is their names joined, for reports. */
   node: string;
+  nodes: string[];
   command: string;
   expect: Expectation;
   /** Retry until the expectation holds, or fail after timeoutMs. */
@@ -55,17 +57,41 @@ export interface RunStep extends StepBase {
   capture: Capture[];
 }
 
-export interface PowerOffStep extends StepBase {
-  kind: 'poweroff';
+/** Faults and power actions on one node. */
+export const NODE_ACTIONS = ['poweroff', 'poweron', 'shutdown', 'pause', 'resume', 'linkdown', 'linkup'] as const;
+export type NodeAction = (typeof NODE_ACTIONS)[number];
+
+export interface NodeActionStep extends StepBase {
+  kind: NodeAction;
   node: string;
 }
 
-export interface PowerOnStep extends StepBase {
-  kind: 'poweron';
+/** Cuts the lab network between groups of nodes (each group keeps talking inside itself). */
+export interface PartitionStep extends StepBase {
+  kind: 'partition';
+  node: string;
+  groups: string[][];
+}
+
+/** Undoes every partition. */
+export interface HealStep extends StepBase {
+  kind: 'heal';
   node: string;
 }
 
-export type Step = RunStep | PowerOffStep | PowerOnStep;
+/** An HTTP GET from a node (with curl) or from the host. */
+export interface HttpStep extends StepBase {
+  kind: 'http';
+  /** A node name, or "host". */
+  node: string;
+  url: string;
+  status: number;
+  body: Matcher[];
+  until?: { timeoutMs: number; intervalMs: number };
+  timeoutMs: number;
+}
+
+export type Step = RunStep | NodeActionStep | PartitionStep | HealStep | HttpStep;
 
 export interface NodePlan {
   name: string;
@@ -76,6 +102,8 @@ export interface NodePlan {
   memoryMb: number;
   cpus: number;
   drive: DriveKind;
+  /** Guest TCP ports the host reaches at 127.0.0.1:{{nodes.NAME.ports.PORT}}. */
+  ports: number[];
 }
 
 /** A scenario file turned into what the lab needs to do: validated, with paths resolved. */
@@ -97,10 +125,11 @@ export interface Plan {
 const TOP = ['name', 'description', 'image', 'network', 'discovery', 'registry', 'defaults', 'timeouts', 'nodes', 'steps'];
 /** Container images the lab can build and serve from its registry mirror. */
 export const REGISTRY_IMAGES = ['nginx'];
-const NODE = ['address', 'config', 'memory', 'cpus', 'drive'];
+const NODE = ['address', 'config', 'memory', 'cpus', 'drive', 'ports'];
 const DEFAULTS = ['memory', 'cpus', 'drive'];
-const STEP_KINDS = ['run', 'poweroff', 'poweron'];
-const STEP = ['name', 'note', 'on', 'run', 'expect', 'until', 'timeout', 'capture', 'poweroff', 'poweron'];
+const STEP_KINDS = ['run', 'http', 'partition', 'heal', ...NODE_ACTIONS];
+const STEP = ['name', 'note', 'on', 'expect', 'until', 'timeout', 'capture', ...STEP_KINDS];
+const HTTP = ['url', 'from', 'status', 'body'];
 const EXPECT = ['exit', 'stdout', 'stderr', 'table'];
 const TABLE = ['where', 'count', 'history'];
 const MATCH = ['contains', 'matches', 'equals', 'times'];
@@ -208,12 +237,13 @@ export function loadScenario(path: string): Plan {
         if (!existsSync(configFile)) src.problem(n.get('config')!.value, `config file ${rel} of node "${e.name}" does not exist (looked for ${configFile})`, 'create it or fix the path (relative to the scenario file)');
         else config = readFileSync(configFile, 'utf8');
       }
-      nodes.push({ name: e.name, index: nodes.length, address, configFile, config, ...m });
+      const ports = n.has('ports') ? src.seq(n.get('ports')!.value, `nodes.${e.name}.ports`).map((p) => src.int(p, 'a port', 1) ?? 0).filter((p) => p > 0 && p !== 22) : [];
+      nodes.push({ name: e.name, index: nodes.length, address, configFile, config, ports, ...m });
     }
   }
 
   const nodeNames = nodes.map((n) => n.name);
-  const known = knownVariables(nodeNames, !!discovery, !!registry);
+  const known = knownVariables(nodeNames, !!discovery, !!registry, nodes.flatMap((n) => n.ports.map((p) => `nodes.${n.name}.ports.${p}`)));
   for (const n of nodes) {
     if (!n.config) continue;
     const rel = relative(process.cwd(), n.configFile);
@@ -249,8 +279,8 @@ function readMachine(src: YamlSource, m: Map<string, { value: Node | null }>, ou
 }
 
 /** Variables the lab defines: for node configs, and for step commands and expectations. */
-export function knownVariables(nodes: string[], discovery: boolean, registry = false) {
-  const common = [...(discovery ? ['discovery.url', 'discovery.endpoint'] : []), ...(registry ? ['registry.url', 'registry.host'] : []), ...nodes.flatMap((n) => [`nodes.${n}.address`, `nodes.${n}.name`])];
+export function knownVariables(nodes: string[], discovery: boolean, registry = false, ports: string[] = []) {
+  const common = [...ports, ...(discovery ? ['discovery.url', 'discovery.endpoint'] : []), ...(registry ? ['registry.url', 'registry.host'] : []), ...nodes.flatMap((n) => [`nodes.${n}.address`, `nodes.${n}.name`])];
   const configList = ['node.name', 'node.address', 'node.prefix', 'ssh_public_key', ...common];
   return {
     configList,
@@ -282,13 +312,51 @@ function readStep(src: YamlSource, item: Node, index: number, nodes: string[], s
   const checkVars = (n: Node | null, text: string) => {
     for (const u of unknownNames(text, knownVar)) src.problem(n, `step "${name}" uses undefined variable {{${u.name}}}`, 'define it (e.g. add "discovery:" for discovery.url) or fix the name');
   };
-  if (kinds[0] === 'poweroff' || kinds[0] === 'poweron') {
-    const kind = kinds[0];
-    for (const k of ['on', 'expect', 'until', 'timeout', 'run', 'capture']) if (s.has(k)) src.problem(s.get(k)!.key, `"${k}" does not apply to a ${kind} step`);
-    return { kind, index, name, line, note, node: nodeRef(s.get(kind)!.value, kind) };
+  const kind = kinds[0];
+  const notFor = (keys: string[]) => {
+    for (const k of keys) if (s.has(k)) src.problem(s.get(k)!.key, `"${k}" does not apply to a ${kind} step`);
+  };
+  if ((NODE_ACTIONS as readonly string[]).includes(kind)) {
+    notFor(['on', 'expect', 'until', 'timeout', 'capture']);
+    return { kind: kind as NodeAction, index, name, line, note, node: nodeRef(s.get(kind)!.value, kind) };
   }
-  if (!s.has('on')) src.problem(item, `step "${name}" runs a command but does not say on which node`, `add "on: ${nodes[0] ?? 'NODE'}"`);
-  const node = s.has('on') ? nodeRef(s.get('on')!.value, 'on') : '';
+  if (kind === 'heal') {
+    notFor(['on', 'expect', 'until', 'timeout', 'capture']);
+    return { kind, index, name, line, note, node: 'lab' };
+  }
+  if (kind === 'partition') {
+    notFor(['on', 'expect', 'until', 'timeout', 'capture']);
+    const groups = src.seq(s.get('partition')!.value, 'partition').map((g) => src.seq(g, 'a partition group').map((n) => nodeRef(n, 'a partition member')));
+    const all = groups.flat();
+    if (groups.length < 2) src.problem(s.get('partition')!.value, 'a partition needs at least two groups of nodes', 'e.g. partition: [[node00], [node01, node02]]');
+    if (new Set(all).size !== all.length) src.problem(s.get('partition')!.value, 'a node stands in two partition groups', 'list each node once');
+    return { kind, index, name, line, note, node: 'lab', groups };
+  }
+  const until = readUntil(src, s, name, stepTimeoutMs);
+  const timeoutMs = s.has('timeout') ? src.duration(s.get('timeout')!.value, 'timeout') ?? stepTimeoutMs : stepTimeoutMs;
+  if (kind === 'http') {
+    notFor(['on', 'expect', 'capture']);
+    const h = src.map(s.get('http')!.value, `the http of step "${name}"`, HTTP);
+    const url = h.has('url') ? src.string(h.get('url')!.value, 'http.url') ?? '' : '';
+    if (!h.has('url')) src.problem(s.get('http')!.value, `step "${name}" needs http.url`, 'e.g. http: { url: "http://{{nodes.worker0.address}}/", from: manager0 }');
+    checkVars(h.get('url')?.value ?? null, url);
+    const from = h.has('from') ? src.string(h.get('from')!.value, 'http.from') ?? 'host' : 'host';
+    if (from !== 'host' && !nodes.includes(from)) src.problem(h.get('from')!.value, `http.from names node "${from}", which the scenario does not define`, `use "host" or one of: ${nodes.join(', ')}`);
+    const status = h.has('status') ? src.int(h.get('status')!.value, 'http.status', 100) ?? 200 : 200;
+    const body: Matcher[] = [];
+    if (h.has('body')) {
+      const v = h.get('body')!.value;
+      for (const m of isSeq(v) ? src.seq(v, 'body') : [v]) {
+        const matcher = readMatcher(src, m, `the body of step "${name}"`);
+        if (matcher) body.push(matcher);
+      }
+    }
+    return { kind, index, name, line, note, node: from, url, status, body, until, timeoutMs };
+  }
+  const onValue = s.get('on')?.value ?? null;
+  const targets = !s.has('on') ? [] : isSeq(onValue) ? src.seq(onValue, 'on').map((n) => nodeRef(n, 'on')) : [nodeRef(onValue, 'on')];
+  if (!s.has('on')) src.problem(item, `step "${name}" runs a command but does not say on which node`, `add "on: ${nodes[0] ?? 'NODE'}" (or a list of nodes)`);
+  const node = targets.join(',');
   const command = src.string(s.get('run')!.value, 'run') ?? '';
   checkVars(s.get('run')!.value, command);
   const expect: Expectation = { exit: 0, stdout: [], stderr: [], table: [] };
@@ -318,15 +386,6 @@ function readStep(src: YamlSource, item: Node, index: number, nodes: string[], s
       }
     }
   }
-  let until: RunStep['until'];
-  if (s.has('until')) {
-    const u = src.map(s.get('until')!.value, `the until of step "${name}"`, ['timeout', 'interval']);
-    until = {
-      timeoutMs: u.has('timeout') ? src.duration(u.get('timeout')!.value, 'until.timeout') ?? stepTimeoutMs : stepTimeoutMs,
-      intervalMs: u.has('interval') ? src.duration(u.get('interval')!.value, 'until.interval') ?? 5000 : 5000,
-    };
-  }
-  const timeoutMs = s.has('timeout') ? src.duration(s.get('timeout')!.value, 'timeout') ?? stepTimeoutMs : stepTimeoutMs;
   const capture: Capture[] = [];
   if (s.has('capture')) {
     for (const c of src.entries(s.get('capture')!.value, `the capture of step "${name}"`)) {
@@ -349,7 +408,16 @@ function readStep(src: YamlSource, item: Node, index: number, nodes: string[], s
       } else src.problem(c.key, `capture "${c.name}" needs "stdout: REGEX" or "table: {where, column}"`);
     }
   }
-  return { kind: 'run', index, name, line, note, node, command, expect, until, timeoutMs, capture };
+  return { kind: 'run', index, name, line, note, node, nodes: targets, command, expect, until, timeoutMs, capture };
+}
+
+function readUntil(src: YamlSource, s: Map<string, { key: Node; value: Node | null }>, name: string, stepTimeoutMs: number): RunStep['until'] {
+  if (!s.has('until')) return undefined;
+  const u = src.map(s.get('until')!.value, `the until of step "${name}"`, ['timeout', 'interval']);
+  return {
+    timeoutMs: u.has('timeout') ? src.duration(u.get('timeout')!.value, 'until.timeout') ?? stepTimeoutMs : stepTimeoutMs,
+    intervalMs: u.has('interval') ? src.duration(u.get('interval')!.value, 'until.interval') ?? 5000 : 5000,
+  };
 }
 
 function readWhere(src: YamlSource, node: Node | null): Record<string, string> {

@@ -1,6 +1,6 @@
 import type { CommandResult } from './guest.js';
-import type { Step, RunStep } from './scenario.js';
-import { capture, check } from './expect.js';
+import type { HttpStep, NodeAction, Step, RunStep } from './scenario.js';
+import { capture, check, checkMatcher } from './expect.js';
 import { render, type Vars } from './template.js';
 import { NotYet, TimeoutError, waitUntil } from './retry.js';
 import { log } from './log.js';
@@ -27,12 +27,13 @@ export interface StepResult {
   message?: string;
 }
 
-/** What steps may do to the lab: run a command on a node, pull a node's plug, power it on again. */
+/** What steps may do to the lab. */
 export interface StepTarget {
   run(node: string, command: string, timeoutMs: number): Promise<CommandResult>;
-  powerOff(node: string): Promise<void>;
-  /** Boots the node again from its own disk and waits until it answers over SSH. */
-  powerOn(node: string, signal?: AbortSignal): Promise<void>;
+  /** Power and link faults on one node; resolves with what was done. */
+  act(action: NodeAction, node: string, signal?: AbortSignal): Promise<string>;
+  partition(groups: string[][]): Promise<string>;
+  heal(): Promise<string>;
 }
 
 /** Runs one step; values it captures are added to vars for the steps after it. */
@@ -40,68 +41,136 @@ export async function runStep(step: Step, target: StepTarget, vars: Vars, signal
   const t0 = Date.now();
   const node = render(step.node, vars);
   const base = { index: step.index, name: step.name, kind: step.kind, node, line: step.line, note: step.note, startedAt: new Date(t0).toISOString() };
+  const done = (message: string): StepResult => ({ ...base, status: 'passed', durationMs: Date.now() - t0, attempts: 1, message });
   try {
-    if (step.kind === 'poweroff') {
-      await target.powerOff(node);
-      return { ...base, status: 'passed', durationMs: Date.now() - t0, attempts: 1, message: `${node} powered off (plug pulled)` };
+    switch (step.kind) {
+      case 'run':
+        return { ...base, ...(await runCommandStep(step, target, vars, signal)), durationMs: Date.now() - t0 };
+      case 'http':
+        return { ...base, ...(await runHttpStep({ ...step, node }, target, vars, signal)), durationMs: Date.now() - t0 };
+      case 'partition':
+        return done(await target.partition(step.groups.map((g) => g.map((n) => render(n, vars)))));
+      case 'heal':
+        return done(await target.heal());
+      default:
+        return done(await target.act(step.kind, node, signal));
     }
-    if (step.kind === 'poweron') {
-      await target.powerOn(node, signal);
-      return { ...base, status: 'passed', durationMs: Date.now() - t0, attempts: 1, message: `${node} powered on and answers over SSH` };
-    }
-    const r = await runCommandStep({ ...step, node }, target, vars, signal);
-    return { ...base, ...r, durationMs: Date.now() - t0 };
   } catch (err) {
     return { ...base, status: 'failed', durationMs: Date.now() - t0, attempts: 1, message: (err as Error).message };
   }
 }
 
-async function runCommandStep(step: RunStep, target: StepTarget, vars: Vars, signal?: AbortSignal) {
-  const command = render(step.command, vars);
-  let last: CommandResult | undefined;
-  let failures: string[] = [];
+interface Observation {
+  result: CommandResult;
+  failures: string[];
+  captured?: Vars;
+}
+
+/** Observes once, or until the observation has no failures (with until); the last one counts. */
+async function observe(name: string, until: RunStep['until'], once: () => Promise<Observation>, signal?: AbortSignal) {
+  let last: Observation | undefined;
   let attempts = 0;
-  let captured: Vars = {};
   const attempt = async () => {
     attempts++;
-    last = await target.run(step.node, command, step.timeoutMs);
-    failures = check(last, step.expect, vars);
-    if (!failures.length && step.capture.length) {
-      const c = capture(last, step.capture, vars);
-      failures = c.problems;
-      captured = c.values;
-    }
-    if (failures.length && step.until) throw new NotYet(`${failures.join('; ')}\n${tail(last.stdout + last.stderr, 12)}`);
+    last = await once();
+    if (last.failures.length && until) throw new NotYet(`${last.failures.join('; ')}\n${tail(last.result.stdout + last.result.stderr, 12)}`);
   };
   let message: string | undefined;
-  if (step.until) {
-    log(`waiting up to ${step.until.timeoutMs / 1000}s, every ${step.until.intervalMs / 1000}s`);
+  if (until) {
+    log(`waiting up to ${until.timeoutMs / 1000}s, every ${until.intervalMs / 1000}s`);
     const t0 = Date.now();
-    const ticker = setInterval(() => log(`still waiting after ${Math.round((Date.now() - t0) / 1000)}s (${attempts} attempts): ${failures[0] ?? last?.error ?? ''}`), 30_000);
+    const ticker = setInterval(() => log(`still waiting after ${Math.round((Date.now() - t0) / 1000)}s (${attempts} attempts): ${last?.failures[0] ?? ''}`), 30_000);
     try {
-      await waitUntil(`"${step.name}"`, attempt, { ...step.until, signal });
+      await waitUntil(`"${name}"`, attempt, { ...until, signal });
     } catch (err) {
       if (!(err instanceof TimeoutError)) throw err;
-      message = `not true within ${step.until.timeoutMs / 1000}s (${attempts} attempts)`;
+      message = `not true within ${until.timeoutMs / 1000}s (${attempts} attempts)`;
     } finally {
       clearInterval(ticker);
     }
   } else {
     await attempt();
   }
-  const result = last!;
-  if (!failures.length) Object.assign(vars, captured);
+  const { result, failures } = last!;
   return {
-    captured: Object.keys(captured).length ? captured : undefined,
     status: (failures.length ? 'failed' : 'passed') as 'failed' | 'passed',
     attempts,
-    command,
+    command: result.command,
     exitCode: result.exitCode,
     stdout: result.stdout,
     stderr: result.stderr,
     failures: failures.length ? failures : undefined,
+    captured: failures.length ? undefined : last!.captured,
     message,
   };
+}
+
+async function runCommandStep(step: RunStep, target: StepTarget, vars: Vars, signal?: AbortSignal) {
+  const command = render(step.command, vars);
+  const nodes = step.nodes.map((n) => render(n, vars));
+  const r = await observe(step.name, step.until, async () => {
+    const results = await Promise.all(nodes.map((n) => target.run(n, command, step.timeoutMs)));
+    const failures = results.flatMap((res, i) => check(res, step.expect, vars).map((f) => (nodes.length > 1 ? `${nodes[i]}: ${f}` : f)));
+    const result = nodes.length === 1 ? results[0] : combine(results, command);
+    if (failures.length || !step.capture.length) return { result, failures };
+    const c = capture(results[0], step.capture, vars);
+    return { result, failures: c.problems, captured: c.values };
+  }, signal);
+  if (r.captured) Object.assign(vars, r.captured);
+  return r;
+}
+
+/** One result for a command run on several nodes: outputs under "== node ==" headers, the worst exit. */
+function combine(results: CommandResult[], command: string): CommandResult {
+  const join = (k: 'stdout' | 'stderr') => results.map((r) => `== ${r.node} ==\n${r[k]}`).join('');
+  const codes = results.map((r) => r.exitCode);
+  return {
+    node: results.map((r) => r.node).join(','),
+    command,
+    stdout: join('stdout'),
+    stderr: join('stderr'),
+    exitCode: codes.includes(null) ? null : Math.max(...(codes as number[])),
+    durationMs: Math.max(...results.map((r) => r.durationMs)),
+  };
+}
+
+const STATUS_MARK = '__corelab_http_status__';
+
+async function runHttpStep(step: HttpStep, target: StepTarget, vars: Vars, signal?: AbortSignal) {
+  const url = render(step.url, vars);
+  return observe(step.name, step.until, async () => {
+    const result = step.node === 'host' ? await hostGet(url, step.timeoutMs) : await nodeGet(target, step.node, url, step.timeoutMs);
+    const failures: string[] = [];
+    const status = Number(result.stderr.match(new RegExp(`${STATUS_MARK} (\\d+)`))?.[1] ?? NaN);
+    if (result.exitCode !== 0) failures.push(`GET ${url} failed: ${result.error ?? result.stderr.replace(new RegExp(`${STATUS_MARK}.*`), '').trim()}`);
+    else if (status !== step.status) failures.push(`GET ${url} answered HTTP ${status}, expected ${step.status}`);
+    for (const m of step.body) {
+      const problem = checkMatcher(result.stdout, m, vars);
+      if (problem) failures.push(`body ${problem}`);
+    }
+    return { result, failures };
+  }, signal);
+}
+
+async function nodeGet(target: StepTarget, node: string, url: string, timeoutMs: number): Promise<CommandResult> {
+  const secs = Math.max(1, Math.floor(timeoutMs / 1000) - 1);
+  const quoted = `'${url.replace(/'/g, `'\\''`)}'`;
+  const r = await target.run(node, `curl -sS --max-time ${secs} -w '\\n${STATUS_MARK} %{http_code}' ${quoted}`, timeoutMs);
+  // The -w line follows the body on stdout: move it to stderr, where the status is read from.
+  const i = r.stdout.lastIndexOf(`\n${STATUS_MARK}`);
+  return i < 0 ? r : { ...r, stdout: r.stdout.slice(0, i), stderr: r.stderr + r.stdout.slice(i + 1) };
+}
+
+async function hostGet(url: string, timeoutMs: number): Promise<CommandResult> {
+  const t0 = Date.now();
+  const base = { node: 'host', command: `GET ${url}`, durationMs: 0 };
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const body = await res.text();
+    return { ...base, stdout: body, stderr: `${STATUS_MARK} ${res.status}`, exitCode: 0, durationMs: Date.now() - t0 };
+  } catch (err) {
+    return { ...base, stdout: '', stderr: '', exitCode: 1, error: (err as Error).message, durationMs: Date.now() - t0 };
+  }
 }
 
 export function tail(text: string, lines: number): string {

@@ -79,7 +79,8 @@ test('wrong types, bad addresses and a step with two actions', (t) => {
   const text = problems(t, body).format();
   t.regex(text, /defaults\.memory \(MiB\) must be a whole number/);
   t.regex(text, /address 10\.0\.0\.1 of node "b" is not a host address inside 192\.168\.0\.0\/24/);
-  t.regex(text, /must have exactly one of run, poweroff/);
+  t.regex(text, /must have exactly one of run, http, partition, heal, poweroff, /);
+  t.regex(text, /fix: split it into one step per action \(run, poweroff\)/);
 });
 
 test('an unknown key inside a step suggests the right one', (t) => {
@@ -121,4 +122,39 @@ test('the swarm scenario loads, with a table capture and a templated power-off',
   const off = plan.steps.find((s) => s.kind === 'poweroff');
   t.is(off?.node, '{{task_node}}');
   t.true(plan.steps.some((s) => s.kind === 'poweron'));
+});
+
+test('fault steps, http checks, partitions and steps on several nodes', (t) => {
+  const body = GOOD.replace('  b: { address: 192.168.0.11, config: cloud-config.yaml }', '  b: { address: 192.168.0.11, config: cloud-config.yaml, ports: [80] }').replace('  - name: off\n    poweroff: b\n', `  - name: both
+    on: [a, b]
+    run: hostname
+  - name: split
+    partition: [[a], [b]]
+  - name: heal it
+    heal: true
+  - name: cable
+    linkdown: b
+  - name: from the host
+    http: { url: 'http://{{nodes.b.ports.80}}/', status: 200, body: nginx }
+    until: { timeout: 1m, interval: 2s }
+  - name: from a
+    http: { url: 'http://{{nodes.b.address}}/', from: a }
+`);
+  const tree = tempTree(scenario(body));
+  t.teardown(tree.remove);
+  const plan = loadScenario(tree.dir);
+  t.deepEqual(plan.steps.map((s) => s.kind), ['run', 'run', 'partition', 'heal', 'linkdown', 'http', 'http']);
+  const both = plan.steps[1];
+  if (both.kind === 'run') t.deepEqual(both.nodes, ['a', 'b']);
+  const part = plan.steps[2];
+  if (part.kind === 'partition') t.deepEqual(part.groups, [['a'], ['b']]);
+  const http = plan.steps[5];
+  if (http.kind === 'http') t.like(http, { node: 'host', status: 200, body: [{ contains: 'nginx' }] });
+  t.deepEqual(plan.nodes[1].ports, [80]);
+});
+
+test('a partition needs two groups of known nodes, each node once', (t) => {
+  const text = problems(t, GOOD.replace('  - name: off\n    poweroff: b\n', '  - name: split\n    partition: [[a, b], [b, c]]\n')).format();
+  t.regex(text, /names node "c", which the scenario does not define/);
+  t.regex(text, /a node stands in two partition groups/);
 });
