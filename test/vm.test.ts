@@ -170,3 +170,15 @@ test.serial('after kill -9 of a running corelab, its QEMUs are gone and the next
   t.false(existsSync(dir));
   t.deepEqual(leftoverDirs('killed'), []);
 });
+
+test.serial('faults: partition, link, pause and shutdown do what the guests can see; HTTP from host and node', async (t) => {
+  const out = tempTree({});
+  t.teardown(out.remove);
+  const r = await corelab(['run', 'test/fixtures/faults', '--report', out.dir]);
+  t.log(r.all.split('\n').slice(-25).join('\n'));
+  t.is(r.exitCode, 0);
+  const report = JSON.parse(readFileSync(join(out.dir, 'report.json'), 'utf8')).scenarios[0];
+  t.true(report.steps.every((s: { status: string }) => s.status === 'passed'));
+  t.regex(report.steps.find((s: { kind: string }) => s.kind === 'shutdown').message, /shut down cleanly/);
+  assertNothingLeft(t, 'faults', r.all);
+});
