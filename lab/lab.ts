@@ -68,6 +68,8 @@ export class Lab implements StepTarget {
   private registry?: Registry;
   private switch?: Switch;
   private torn = false;
+  /** When the machines were started, for the report's timeline. */
+  bootStartedAt?: string;
   private partitioned = new Set<string>();
   private ready = false;
   private readonly startedAt = new Date().toISOString();
@@ -196,6 +198,7 @@ export class Lab implements StepTarget {
     }
     this.saveState();
     const t0 = Date.now();
+    this.bootStartedAt = new Date(t0).toISOString();
     const waiting = new Set(nodes.map((n) => n.plan.name));
     const ticker = setInterval(() => log(`still booting after ${seconds(Date.now() - t0)}: ${[...waiting].join(', ')}`), 30_000);
     try {

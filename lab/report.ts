@@ -2,12 +2,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScenarioResult } from './runner.js';
 import { tail } from './steps.js';
+import { htmlReport } from './htmlreport.js';
 
-/** Writes junit.xml (one test case per step) and report.json into dir. */
+/** Writes junit.xml (one test case per step), report.json and report.html into dir. */
 export function writeReports(dir: string, results: ScenarioResult[]): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'report.json'), JSON.stringify({ generatedAt: new Date().toISOString(), scenarios: results }, null, 2) + '\n');
   writeFileSync(join(dir, 'junit.xml'), junit(results));
+  writeFileSync(join(dir, 'report.html'), htmlReport(results, (r) => (results.length > 1 ? `${r.scenario}${r.run ? `-run${r.run}` : ''}/` : '')));
 }
 
 export function junit(results: ScenarioResult[]): string {

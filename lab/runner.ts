@@ -11,6 +11,7 @@ import type { Accel } from './machine.js';
 export interface NodeReport {
   name: string;
   address: string;
+  bootStartedAt?: string;
   bootMs?: number;
   maxRssMb: number;
   console?: string;
@@ -88,6 +89,7 @@ export async function runScenario(plan: Plan, opts: RunOptions = {}): Promise<Sc
     nodes: [...lab.nodes.values()].map((n) => ({
       name: n.plan.name,
       address: n.plan.address,
+      bootStartedAt: lab.bootStartedAt,
       bootMs: n.bootMs,
       maxRssMb: Math.round(n.machine.maxRssKb / 1024),
       console: consoles[n.plan.name],

@@ -1,0 +1,69 @@
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { writeReports } from '../lab/report.js';
+import type { ScenarioResult } from '../lab/runner.js';
+import { which } from '../lab/hosttools.js';
+import { tempTree } from './helpers/files.js';
+
+const t0 = Date.parse('2026-11-25T10:00:00Z');
+const at = (s: number) => new Date(t0 + s * 1000).toISOString();
+const step = (index: number, name: string, node: string, start: number, secs: number, status: 'passed' | 'failed' | 'skipped', extra = {}) => ({
+  index, name, kind: 'run' as const, node, line: 10 + index, status, startedAt: at(start), durationMs: secs * 1000, attempts: 1, command: 'etcdctl cluster-health', stdout: 'member 1 is healthy\ncluster <is> "healthy"\n', ...extra,
+});
+const result: ScenarioResult = {
+  scenario: 'etcd-discovery',
+  file: 'scenarios/etcd-discovery/scenario.yaml',
+  status: 'failed',
+  startedAt: at(0),
+  durationMs: 200_000,
+  accel: 'tcg',
+  phases: { image: 100, boot: 100_000 },
+  nodes: ['node00', 'node01'].map((name, i) => ({ name, address: `192.168.0.1${i}`, bootStartedAt: at(5), bootMs: 90_000 + i * 5000, maxRssMb: 700, console: `consoles/${name}.log` })),
+  steps: [
+    step(0, 'cluster forms', 'node00', 100, 40, 'passed'),
+    step(1, 'both nodes', 'node00,node01', 140, 10, 'passed'),
+    step(2, 'four healthy members', 'node00', 150, 2, 'failed', { exitCode: 0, failures: ['stdout should match /x/ 4 time(s), found 3'] }),
+    { ...step(3, 'never reached', 'node01', 152, 0, 'skipped'), command: undefined, stdout: undefined, attempts: 0, message: 'an earlier step failed' },
+  ],
+};
+
+test('junit.xml has one test case per step, failures with command and output, escaped', (t) => {
+  const out = tempTree({});
+  t.teardown(out.remove);
+  writeReports(out.dir, [result]);
+  const xml = readFileSync(join(out.dir, 'junit.xml'), 'utf8');
+  t.is((xml.match(/<testcase /g) ?? []).length, 4);
+  t.regex(xml, /<testsuite name="etcd-discovery" file="scenarios\/etcd-discovery\/scenario.yaml" tests="4" failures="1" errors="0" skipped="1"/);
+  t.regex(xml, /<failure message="stdout should match \/x\/ 4 time\(s\), found 3">on node00: \$ etcdctl cluster-health\nexit status: 0/);
+  t.regex(xml, /cluster &lt;is&gt; &quot;healthy&quot;/);
+  t.regex(xml, /<skipped message="an earlier step failed"\/>/);
+  const json = JSON.parse(readFileSync(join(out.dir, 'report.json'), 'utf8'));
+  t.is(json.scenarios[0].steps[0].durationMs, 40_000);
+});
+
+test('report.html draws the timeline in headless Chromium', async (t) => {
+  const chromium = which('chromium');
+  if (!chromium) {
+    t.log('skipped: Debian\'s chromium is not installed (scripts/setup.sh installs it)');
+    t.pass();
+    return;
+  }
+  const out = tempTree({});
+  t.teardown(out.remove);
+  writeReports(out.dir, [result]);
+  const r = await execa(chromium, [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', `--user-data-dir=${join(out.dir, 'profile')}`, '--window-size=1200,900',
+    '--dump-dom', `file://${join(out.dir, 'report.html')}`,
+  ], { timeout: 90_000 });
+  const dom = r.stdout;
+  t.regex(dom, /data-rendered="yes"/, 'the report script ran');
+  t.is((dom.match(/class="lane"/g) ?? []).length, 4, 'lanes for node00, node01, lab and host');
+  t.is((dom.match(/class="bar boot"/g) ?? []).length, 2, 'a boot bar per node');
+  t.is((dom.match(/class="bar passed"/g) ?? []).length, 3, 'a bar per step and node: the two-node step has two');
+  t.is((dom.match(/class="bar failed"/g) ?? []).length, 1);
+  t.regex(dom, /<a href="consoles\/node00\.log">node00<\/a>/);
+  t.regex(dom, /stdout should match \/x\/ 4 time\(s\), found 3/);
+});
