@@ -4,6 +4,7 @@ import { isScalar, isSeq, type Node } from 'yaml';
 import { YamlSource, FileProblems } from './yamlsource.js';
 import { LabError } from './errors.js';
 import { unknownNames } from './template.js';
+import { lintNodeConfig } from './nodeconfig.js';
 import { inSubnet, parseSubnet } from './network.js';
 import type { DriveKind } from './configdrive.js';
 
@@ -244,8 +245,12 @@ export function loadScenario(path: string): Plan {
 
   const nodeNames = nodes.map((n) => n.name);
   const known = knownVariables(nodeNames, !!discovery, !!registry, nodes.flatMap((n) => n.ports.map((p) => `nodes.${n.name}.ports.${p}`)));
+  const linted = new Set<string>();
   for (const n of nodes) {
-    if (!n.config) continue;
+    if (!n.config || linted.has(n.configFile)) continue;
+    linted.add(n.configFile);
+    const sample = Object.fromEntries(known.configList.map((v) => [v, v.endsWith('address') ? '192.0.2.1' : v.includes('url') || v.includes('endpoint') ? 'http://10.0.2.100:2379/x' : 'x']));
+    src.problems.push(...lintNodeConfig(n.configFile, n.config, sample));
     const rel = relative(process.cwd(), n.configFile);
     for (const u of unknownNames(n.config, (v) => known.config(v))) {
       src.problems.push({ line: u.line, column: 1, message: `${rel}: undefined variable {{${u.name}}}`, fix: `known in node configs: ${known.configList.join(', ')}` });

@@ -3,6 +3,8 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pai
 import { LabError } from './errors.js';
 
 export interface Problem {
+  /** When the problem is in another file than the one being checked (a node config). */
+  file?: string;
   line: number;
   column: number;
   message: string;
@@ -16,7 +18,7 @@ export class FileProblems extends LabError {
   }
 
   override format(): string {
-    return this.problems.map((p) => `${this.path}:${p.line}:${p.column}: ${p.message}${p.fix ? `\n  fix: ${p.fix}` : ''}`).join('\n');
+    return this.problems.map((p) => `${p.file ?? this.path}:${p.line}:${p.column}: ${p.message}${p.fix ? `\n  fix: ${p.fix}` : ''}`).join('\n');
   }
 }
 

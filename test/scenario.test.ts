@@ -158,3 +158,17 @@ test('a partition needs two groups of known nodes, each node once', (t) => {
   t.regex(text, /names node "c", which the scenario does not define/);
   t.regex(text, /a node stands in two partition groups/);
 });
+
+test('node configs are linted: header, YAML, known keys with a did-you-mean, unit commands', (t) => {
+  const config = 'hostname: "{{node.name}}"\nwrite_file:\n  - path: /x\ncoreos:\n  etcd2: {}\n  unit:\n    - name: a\n  units:\n    - name: etcd2.service\n      command: strat\n';
+  const text = problems(t, GOOD, { 'cloud-config.yaml': config }).format();
+  t.regex(text, /cloud-config\.yaml:1:1: a node config must start with the line "#cloud-config"/);
+  t.regex(text, /cloud-config\.yaml:2:1: unknown key "write_file" in the cloud-config\n  fix: did you mean "write_files"\?/);
+  t.regex(text, /cloud-config\.yaml:6:3: unknown key "unit" in coreos\n  fix: did you mean "units"\?/);
+  t.regex(text, /cloud-config\.yaml:10:16: unknown unit command "strat"\n  fix: did you mean "start"\?/);
+});
+
+test('a node config that is not valid YAML is named with its line', (t) => {
+  const text = problems(t, GOOD, { 'cloud-config.yaml': '#cloud-config\nhostname: [x\n' }).format();
+  t.regex(text, /cloud-config\.yaml:\d+:\d+: YAML: /);
+});
