@@ -41,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('run scenarios (folders with a scenario.yaml, or the files); exit 0 only if every step passes')
     .argument('<scenario...>')
     .option('--report <dir>', 'write junit.xml, report.json and consoles/ into this folder')
-    .option('--keep', 'keep the lab folder (disks, consoles, logs) after the run')
+    .option('--keep', 'after a failed step, leave the lab up for inspection (status, ssh, console) until Ctrl-C or corelab down')
     .option('--repeat <n>', 'run each scenario N times, to expose flakes', (v) => positive(v, '--repeat'), 1)
     .option('--shard <i/n>', 'run only shard I of N of the scenarios (for a CI matrix)')
     .addOption(new Option('--accel <accel>', 'force the accelerator').choices(['kvm', 'tcg']))
@@ -58,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
           if (controller.signal.aborted) break;
           const sub = plans.length > 1 || o.repeat > 1 ? `${plan.name}${o.repeat > 1 ? `-run${run}` : ''}` : '';
           const reportDir = o.report ? join(o.report, sub) : undefined;
-          const r = await runScenario(plan, { reportDir, keep: o.keep, accel: o.accel, signal: controller.signal });
+          const r = await runScenario(plan, { reportDir, keepFailed: o.keep, accel: o.accel, signal: controller.signal });
           if (o.repeat > 1) Object.assign(r, { run, runs: o.repeat });
           results.push(r);
         }

@@ -35,6 +35,8 @@ export interface ScenarioResult {
 }
 
 export interface RunOptions extends LabOptions {
+  /** After a failed step, leave the lab up (ssh, console, status work) until Ctrl-C or corelab down. */
+  keepFailed?: boolean;
   /** Where consoles are copied before the lab is torn down. */
   reportDir?: string;
 }
@@ -42,6 +44,11 @@ export interface RunOptions extends LabOptions {
 /** Plan → lab resources → steps → result. The lab is torn down whatever happens. */
 export async function runScenario(plan: Plan, opts: RunOptions = {}): Promise<ScenarioResult> {
   const t0 = Date.now();
+  // Interrupted by the user, or out of time for the whole scenario: either stops the steps.
+  const timeout = plan.scenarioTimeoutMs ? AbortSignal.timeout(plan.scenarioTimeoutMs) : undefined;
+  const signal = AbortSignal.any([opts.signal, timeout].filter((x): x is AbortSignal => !!x));
+  const stopped = () => (timeout?.aborted ? `the scenario ran out of its ${plan.scenarioTimeoutMs! / 1000}s (timeouts.scenario)` : 'interrupted');
+  opts = { ...opts, signal };
   const lab = new Lab(plan, opts);
   const steps: StepResult[] = [];
   let error: string | undefined;
@@ -51,7 +58,7 @@ export async function runScenario(plan: Plan, opts: RunOptions = {}): Promise<Sc
     let failed = false;
     for (const step of plan.steps) {
       if (failed || opts.signal?.aborted) {
-        steps.push({ index: step.index, name: step.name, kind: step.kind, node: step.node, line: step.line, status: 'skipped', startedAt: new Date().toISOString(), durationMs: 0, attempts: 0, message: opts.signal?.aborted ? 'interrupted' : 'an earlier step failed' });
+        steps.push({ index: step.index, name: step.name, kind: step.kind, node: step.node, line: step.line, status: 'skipped', startedAt: new Date().toISOString(), durationMs: 0, attempts: 0, message: opts.signal?.aborted ? stopped() : 'an earlier step failed' });
         continue;
       }
       const r = await section(`step ${step.index + 1}/${plan.steps.length}: ${step.name} [${render(step.node, lab.vars)}]`, () => runStep(step, lab, lab.vars, opts.signal));
@@ -65,12 +72,13 @@ export async function runScenario(plan: Plan, opts: RunOptions = {}): Promise<Sc
       logStep(r);
       if (r.status === 'failed') failed = true;
     }
-    if (opts.signal?.aborted) error = 'interrupted';
+    if (opts.signal?.aborted) error = stopped();
+    else if (opts.keepFailed && failed) await holdForInspection(lab, opts.signal!);
   } catch (err) {
-    error = opts.signal?.aborted ? 'interrupted' : formatError(err);
+    error = opts.signal?.aborted ? stopped() : formatError(err);
     log(`lab error: ${error}`);
     for (const step of plan.steps.slice(steps.length)) {
-      steps.push({ index: step.index, name: step.name, kind: step.kind, node: step.node, line: step.line, status: 'skipped', startedAt: new Date().toISOString(), durationMs: 0, attempts: 0, message: error === 'interrupted' ? 'interrupted' : 'the lab could not be set up' });
+      steps.push({ index: step.index, name: step.name, kind: step.kind, node: step.node, line: step.line, status: 'skipped', startedAt: new Date().toISOString(), durationMs: 0, attempts: 0, message: opts.signal?.aborted ? stopped() : 'the lab could not be set up' });
     }
   } finally {
     if (opts.reportDir) consoles = lab.saveConsoles(opts.reportDir);
@@ -110,4 +118,14 @@ function logStep(r: StepResult): void {
   if (r.message) log(`  ${r.message}`);
   const out = [r.stdout, r.stderr].filter(Boolean).join('\n');
   if (out) log(`  output:\n${indent(tail(out, 20), '    | ')}`);
+}
+
+/** Leaves a failed lab running for a person to look at, until this process is told to stop. */
+async function holdForInspection(lab: Lab, signal: AbortSignal): Promise<void> {
+  log(`the lab is kept up for inspection (--keep): corelab status; corelab ssh NODE --lab ${lab.name}; corelab console NODE`);
+  log(`tear it down with Ctrl-C here or: corelab down ${lab.name}`);
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 }

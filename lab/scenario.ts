@@ -121,6 +121,8 @@ export interface Plan {
   nodes: NodePlan[];
   steps: Step[];
   bootTimeoutMs: number;
+  /** The whole scenario, set-up included; the run is stopped and torn down after it. */
+  scenarioTimeoutMs?: number;
 }
 
 const TOP = ['name', 'description', 'image', 'network', 'discovery', 'registry', 'defaults', 'timeouts', 'nodes', 'steps'];
@@ -205,9 +207,11 @@ export function loadScenario(path: string): Plan {
   if (top.has('defaults')) readMachine(src, src.map(get('defaults'), '"defaults"', DEFAULTS), defaults, 'defaults');
 
   let bootTimeoutMs = 15 * 60_000;
+  let scenarioTimeoutMs: number | undefined;
   let stepTimeoutMs = 2 * 60_000;
   if (top.has('timeouts')) {
-    const t = src.map(get('timeouts'), '"timeouts"', ['boot', 'step']);
+    const t = src.map(get('timeouts'), '"timeouts"', ['boot', 'step', 'scenario']);
+    if (t.has('scenario')) scenarioTimeoutMs = src.duration(t.get('scenario')!.value, 'timeouts.scenario');
     if (t.has('boot')) bootTimeoutMs = src.duration(t.get('boot')!.value, 'timeouts.boot') ?? bootTimeoutMs;
     if (t.has('step')) stepTimeoutMs = src.duration(t.get('step')!.value, 'timeouts.step') ?? stepTimeoutMs;
   }
@@ -270,7 +274,7 @@ export function loadScenario(path: string): Plan {
   }
 
   src.throwIfProblems();
-  return { file, name, description, image, subnet, prefix: parsedSubnet.prefix, discovery, registry, nodes, steps, bootTimeoutMs };
+  return { file, name, description, image, subnet, prefix: parsedSubnet.prefix, discovery, registry, nodes, steps, bootTimeoutMs, scenarioTimeoutMs };
 }
 
 function readMachine(src: YamlSource, m: Map<string, { value: Node | null }>, out: { memoryMb: number; cpus: number; drive: DriveKind }, where: string): void {

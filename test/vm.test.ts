@@ -182,3 +182,33 @@ test.serial('faults: partition, link, pause and shutdown do what the guests can 
   t.regex(report.steps.find((s: { kind: string }) => s.kind === 'shutdown').message, /shut down cleanly/);
   assertNothingLeft(t, 'faults', r.all);
 });
+
+test.serial('timeouts.scenario stops a run that takes too long, tears it down and says why', async (t) => {
+  const tree = variant('too-slow', 'timeouts: { scenario: 15s }');
+  t.teardown(tree.remove);
+  const r = await corelab(['run', tree.dir]);
+  t.is(r.exitCode, 1);
+  t.regex(r.all, /the scenario ran out of its 15s \(timeouts\.scenario\)/);
+  assertNothingLeft(t, 'too-slow', r.all);
+});
+
+test.serial('--keep leaves a failed lab up for inspection until corelab down', async (t) => {
+  const tree = variant('kept');
+  t.teardown(tree.remove);
+  const child = corelab(['run', '--keep', tree.dir]);
+  let output = '';
+  await new Promise<void>((resolve) => {
+    child.all!.on('data', (d: Buffer) => {
+      output += d.toString();
+      if (/kept up for inspection/.test(output)) resolve();
+    });
+    void child.then(() => resolve());
+  });
+  t.regex(output, /FAILED: deliberately wrong, two healthy members/);
+  const ssh = await corelab(['ssh', 'solo', 'etcdctl', 'cluster-health']);
+  t.regex(ssh.stdout, /cluster is healthy/, 'the failed lab still answers');
+  t.is((await corelab(['down', 'kept'])).exitCode, 0);
+  const r = await child;
+  t.not(r.exitCode, 0);
+  assertNothingLeft(t, 'kept', r.all);
+});
