@@ -18,7 +18,7 @@ import { requireTools, RUN_TOOLS } from './hosttools.js';
 import { render, type Vars } from './template.js';
 import { LabError } from './errors.js';
 import { killAllDaemons } from './proc.js';
-import { log, section, seconds } from './log.js';
+import { liveStatus, log, section, seconds } from './log.js';
 import type { ImageFiles } from './imagestore.js';
 import type { StepTarget } from './steps.js';
 
@@ -201,10 +201,12 @@ export class Lab implements StepTarget {
     this.bootStartedAt = new Date(t0).toISOString();
     const waiting = new Set(nodes.map((n) => n.plan.name));
     const ticker = setInterval(() => log(`still booting after ${seconds(Date.now() - t0)}: ${[...waiting].join(', ')}`), 30_000);
+    liveStatus(() => `booting ${seconds(Date.now() - t0)}: waiting for SSH on ${[...waiting].join(', ')}`);
     try {
       await this.waitAll(nodes, t0, waiting);
     } finally {
       clearInterval(ticker);
+      liveStatus(undefined);
     }
   }
 

@@ -6,7 +6,43 @@
  */
 const start = Date.now();
 let depth = 0;
-let sink: (line: string) => void = (line) => process.stderr.write(line + '\n');
+let sink: (line: string) => void = (line) => {
+  clearStatus();
+  process.stderr.write(line + '\n');
+  drawStatus();
+};
+
+/**
+ * On a terminal, one live line under the log says what the lab is waiting for and for how long
+ * (redrawn every second); elsewhere the periodic "still ..." log lines say it.
+ */
+let status: (() => string) | undefined;
+let statusTimer: NodeJS.Timeout | undefined;
+const tty = !!process.stderr.isTTY && process.env.TERM !== 'dumb';
+
+export function liveStatus(fn: (() => string) | undefined): void {
+  status = fn;
+  if (!tty) return;
+  if (fn && !statusTimer) {
+    statusTimer = setInterval(drawStatus, 1000);
+    statusTimer.unref();
+  }
+  if (!fn) {
+    clearInterval(statusTimer);
+    statusTimer = undefined;
+    clearStatus();
+  } else drawStatus();
+}
+
+function drawStatus(): void {
+  if (!tty || !status) return;
+  const width = (process.stderr.columns || 100) - 1;
+  process.stderr.write(`\r\x1b[2K\x1b[2m${status().replace(/\s+/g, ' ').slice(0, width)}\x1b[0m`);
+}
+
+function clearStatus(): void {
+  if (tty && status) process.stderr.write('\r\x1b[2K');
+}
 
 export function setLogSink(fn: (line: string) => void): void {
   sink = fn;

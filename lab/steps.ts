@@ -3,7 +3,7 @@ import type { HttpStep, NodeAction, Step, RunStep } from './scenario.js';
 import { capture, check, checkMatcher } from './expect.js';
 import { render, type Vars } from './template.js';
 import { NotYet, TimeoutError, waitUntil } from './retry.js';
-import { log } from './log.js';
+import { liveStatus, log } from './log.js';
 
 export type StepStatus = 'passed' | 'failed' | 'skipped';
 
@@ -80,6 +80,7 @@ async function observe(name: string, until: RunStep['until'], once: () => Promis
     log(`waiting up to ${until.timeoutMs / 1000}s, every ${until.intervalMs / 1000}s`);
     const t0 = Date.now();
     const ticker = setInterval(() => log(`still waiting after ${Math.round((Date.now() - t0) / 1000)}s (${attempts} attempts): ${last?.failures[0] ?? ''}`), 30_000);
+    liveStatus(() => `"${name}": waiting ${Math.round((Date.now() - t0) / 1000)}s of ${until.timeoutMs / 1000}s, ${attempts} attempts${last?.failures[0] ? `; last: ${last.failures[0]}` : ''}`);
     try {
       await waitUntil(`"${name}"`, attempt, { ...until, signal });
     } catch (err) {
@@ -87,6 +88,7 @@ async function observe(name: string, until: RunStep['until'], once: () => Promis
       message = `not true within ${until.timeoutMs / 1000}s (${attempts} attempts)`;
     } finally {
       clearInterval(ticker);
+      liveStatus(undefined);
     }
   } else {
     await attempt();
