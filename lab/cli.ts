@@ -42,10 +42,11 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<scenario...>')
     .option('--report <dir>', 'write junit.xml, report.json and consoles/ into this folder')
     .option('--keep', 'after a failed step, leave the lab up for inspection (status, ssh, console) until Ctrl-C or corelab down')
+    .option('--artifacts <dir>', 'a folder with artifacts scenarios require (fleetd and fleetctl, or the fleet release tarball)')
     .option('--repeat <n>', 'run each scenario N times, to expose flakes', (v) => positive(v, '--repeat'), 1)
     .option('--shard <i/n>', 'run only shard I of N of the scenarios (for a CI matrix)')
     .addOption(new Option('--accel <accel>', 'force the accelerator').choices(['kvm', 'tcg']))
-    .action(async (paths: string[], o: { report?: string; keep?: boolean; accel?: 'kvm' | 'tcg'; repeat: number; shard?: string }) => {
+    .action(async (paths: string[], o: { report?: string; keep?: boolean; accel?: 'kvm' | 'tcg'; repeat: number; shard?: string; artifacts?: string }) => {
       let plans = paths.map((p) => loadScenario(p));
       if (o.shard) {
         plans = shard(plans, o.shard);
@@ -58,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
           if (controller.signal.aborted) break;
           const sub = plans.length > 1 || o.repeat > 1 ? `${plan.name}${o.repeat > 1 ? `-run${run}` : ''}` : '';
           const reportDir = o.report ? join(o.report, sub) : undefined;
-          const r = await runScenario(plan, { reportDir, keepFailed: o.keep, accel: o.accel, signal: controller.signal });
+          const r = await runScenario(plan, { reportDir, keepFailed: o.keep, accel: o.accel, artifactsDir: o.artifacts, signal: controller.signal });
           if (o.repeat > 1) Object.assign(r, { run, runs: o.repeat });
           results.push(r);
         }
@@ -69,7 +70,7 @@ export async function main(argv: string[]): Promise<number> {
         const flakes = flaky(results);
         process.stdout.write(`${flakes.length} flaky scenario(s)${flakes.length ? `: ${flakes.join(', ')}` : ''} over ${o.repeat} runs each\n`);
       }
-      code = controller.signal.aborted ? 130 : results.every((r) => r.status === 'passed') ? 0 : 1;
+      code = controller.signal.aborted ? 130 : results.every((r) => r.status === 'passed' || r.status === 'skipped') ? 0 : 1;
     });
 
   program
@@ -192,6 +193,7 @@ function summary(results: ScenarioResult[]): void {
     const skipped = r.steps.filter((s) => s.status === 'skipped').length;
     process.stdout.write(`${r.status.toUpperCase()} ${r.scenario}${r.run ? ` (run ${r.run}/${r.runs})` : ''} in ${seconds(r.durationMs)}: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
     if (r.error) process.stdout.write(`  ${r.error.split('\n').join('\n  ')}\n`);
+    if (r.skipReason) process.stdout.write(`  skipped: ${r.skipReason}\n`);
     for (const s of r.steps.filter((x) => x.status === 'failed')) {
       process.stdout.write(`  failed: step ${s.index + 1} "${s.name}" (${r.file}:${s.line}) on ${s.node}\n`);
       if (s.command) process.stdout.write(`    $ ${s.command}\n    exit status ${s.exitCode ?? 'none'}\n`);

@@ -67,13 +67,13 @@ export function volumeLabel(kind: DriveKind): string {
 }
 
 /** Writes files into an ISO9660 image (Rock Ridge + Joliet) labelled for the guest to find. */
-export async function buildIso(isoPath: string, label: string, files: Record<string, string>): Promise<void> {
+export async function buildIso(isoPath: string, label: string, files: Record<string, string | Buffer>): Promise<void> {
   const staging = await mkdtemp(join(tmpdir(), 'corelab-drive-'));
   try {
     for (const [path, content] of Object.entries(files)) {
       const full = join(staging, path);
       await mkdir(dirname(full), { recursive: true });
-      await writeFile(full, content);
+      await writeFile(full, content, { mode: path.startsWith('bin/') ? 0o755 : 0o644 });
     }
     const r = await execa('xorriso', ['-as', 'mkisofs', '-quiet', '-o', isoPath, '-V', label, '-J', '-r', staging], { reject: false });
     if (r.exitCode !== 0) throw new LabError(`xorriso could not build the config drive ${isoPath}: ${r.stderr}`);

@@ -48,7 +48,7 @@ function countOf(text: string, needle: string): number {
   return needle ? text.split(needle).length - 1 : 0;
 }
 
-/** Values for a step's captures, or what could not be captured. */
+/** Values for a step's captures (from a table: the first matching row), or what could not be captured. */
 export function capture(result: CommandResult, captures: Capture[], vars: Vars): { values: Vars; problems: string[] } {
   const values: Vars = {};
   const problems: string[] = [];
@@ -60,8 +60,8 @@ export function capture(result: CommandResult, captures: Capture[], vars: Vars):
     } else {
       const where = Object.fromEntries(Object.entries(c.table.where).map(([k, v]) => [k, render(v, vars)]));
       const rows = select(parseTable(result.stdout), where);
-      if (rows.length === 1 && rows[0].cells[c.table.column] !== undefined) values[c.name] = rows[0].cells[c.table.column];
-      else problems.push(`could not capture ${c.name}: ${rows.length} table rows match ${JSON.stringify(where)} (need exactly 1 with a ${c.table.column} column)`);
+      if (rows.length >= 1 && rows[0].cells[c.table.column] !== undefined) values[c.name] = rows[0].cells[c.table.column];
+      else problems.push(`could not capture ${c.name}: no table row with a ${c.table.column} column matches ${JSON.stringify(where)}`);
     }
   }
   return { values, problems };

@@ -1,4 +1,5 @@
-import { mkdtempSync, mkdirSync, rmSync, copyFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, copyFileSync, existsSync, readFileSync } from 'node:fs';
+import type { ResolvedArtifact } from './artifacts.js';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { removeState, writeState } from './labstate.js';
@@ -50,6 +51,8 @@ export interface LabOptions {
   accel?: Accel;
   /** Keep the lab folder (and report where it is) instead of removing it. */
   keep?: boolean;
+  /** Artifacts to hand every node on a drive labelled "artifacts". */
+  artifacts?: ResolvedArtifact[];
 }
 
 /**
@@ -66,6 +69,7 @@ export class Lab implements StepTarget {
   private key?: LabKey;
   private discovery?: DiscoveryService;
   private registry?: Registry;
+  private artifactsDrive?: string;
   private switch?: Switch;
   private torn = false;
   /** When the machines were started, for the report's timeline. */
@@ -143,6 +147,14 @@ export class Lab implements StepTarget {
       }
       this.switch = await Switch.start(this.dir);
     });
+    if (this.opts.artifacts?.length) {
+      // One read-only ISO for every node, labelled "artifacts": labos installs its bin/ into /opt/bin.
+      const files: Record<string, string | Buffer> = {};
+      for (const a of this.opts.artifacts) for (const [name, path] of Object.entries(a.binaries)) files[`bin/${name}`] = readFileSync(path);
+      this.artifactsDrive = join(this.dir, 'artifacts.iso');
+      await buildIso(this.artifactsDrive, 'artifacts', files);
+      log(`artifacts drive: ${this.opts.artifacts.map((a) => `${a.spec.name} ${a.spec.version} from ${a.source}`).join(', ')}`);
+    }
     const labByte = randomBytes(1)[0];
     for (const n of plan.nodes) await this.addNode(n, labByte);
     await this.timed('boot', () => this.boot());
@@ -183,6 +195,7 @@ export class Lab implements StepTarget {
       cpus: n.cpus,
       accel: this.accel!,
       configDrive: iso,
+      extraDrives: this.artifactsDrive ? [this.artifactsDrive] : [],
       netArgs: nodeNetArgs(this.switch!, lanMac, hostMac, sshPort, forwards, published),
     });
     const guest = new GuestChannel(n.name, sshPort, IMAGE_USER[this.plan.image] ?? 'core', this.key!);
@@ -230,8 +243,9 @@ export class Lab implements StepTarget {
     });
   }
 
+  /** A node by its name, or by its address on the lab segment (as fleetctl and docker print them). */
   node(name: string): LabNode {
-    const n = this.nodes.get(name);
+    const n = this.nodes.get(name) ?? [...this.nodes.values()].find((x) => x.plan.address === name);
     if (!n) throw new LabError(`no node "${name}" in this lab`);
     return n;
   }

@@ -67,6 +67,8 @@ export interface MachineSpec {
   accel: Accel;
   /** The config drive ISO the guest reads its config from. */
   configDrive: string;
+  /** More read-only drives (e.g. the artifacts ISO). */
+  extraDrives?: string[];
   /** QEMU -netdev/-device arguments from the network module. */
   netArgs: string[];
 }
@@ -118,6 +120,7 @@ export class Machine {
       '-append', s.image.cmdline,
       '-drive', `if=virtio,file=${this.overlay},format=qcow2,cache=unsafe,discard=unmap`,
       '-drive', `if=virtio,file=${s.configDrive},format=raw,readonly=on`,
+      ...(s.extraDrives ?? []).flatMap((d) => ['-drive', `if=virtio,file=${d},format=raw,readonly=on`]),
       '-device', 'virtio-rng-pci',
       ...s.netArgs,
       '-qmp', `unix:${this.qmpSocket},server=on,wait=off`,

@@ -7,6 +7,7 @@ import { log, section, seconds } from './log.js';
 import { indent } from './retry.js';
 import { render } from './template.js';
 import type { Accel } from './machine.js';
+import { ARTIFACTS, howToSupply, resolveArtifact, type ResolvedArtifact } from './artifacts.js';
 
 export interface NodeReport {
   name: string;
@@ -23,9 +24,13 @@ export interface ScenarioResult {
   /** With --repeat: which run this was, of how many. */
   run?: number;
   runs?: number;
-  /** passed: every step passed; failed: a step failed; error: the lab could not be set up, or the run was interrupted. */
-  status: 'passed' | 'failed' | 'error';
+  /**
+   * passed: every step passed; failed: a step failed; error: the lab could not be set up, or the run
+   * was interrupted; skipped: something it requires (an artifact) is not here, said in skipReason.
+   */
+  status: 'passed' | 'failed' | 'error' | 'skipped';
   error?: string;
+  skipReason?: string;
   startedAt: string;
   durationMs: number;
   accel?: Accel;
@@ -35,6 +40,8 @@ export interface ScenarioResult {
 }
 
 export interface RunOptions extends LabOptions {
+  /** Where required artifacts are looked for first (--artifacts); else CORELAB_ARTIFACTS, then the cache. */
+  artifactsDir?: string;
   /** After a failed step, leave the lab up (ssh, console, status work) until Ctrl-C or corelab down. */
   keepFailed?: boolean;
   /** Where consoles are copied before the lab is torn down. */
@@ -44,6 +51,16 @@ export interface RunOptions extends LabOptions {
 /** Plan → lab resources → steps → result. The lab is torn down whatever happens. */
 export async function runScenario(plan: Plan, opts: RunOptions = {}): Promise<ScenarioResult> {
   const t0 = Date.now();
+  const artifacts: ResolvedArtifact[] = [];
+  for (const name of plan.requires) {
+    const a = await resolveArtifact(name, opts.artifactsDir ?? process.env.CORELAB_ARTIFACTS);
+    if (!a) {
+      const spec = ARTIFACTS[name];
+      return skipped(plan, t0, `it needs ${spec.name} ${spec.version}, which is not here; to run it, ${howToSupply(spec)}`);
+    }
+    artifacts.push(a);
+  }
+  opts = { ...opts, artifacts };
   // Interrupted by the user, or out of time for the whole scenario: either stops the steps.
   const timeout = plan.scenarioTimeoutMs ? AbortSignal.timeout(plan.scenarioTimeoutMs) : undefined;
   const signal = AbortSignal.any([opts.signal, timeout].filter((x): x is AbortSignal => !!x));
@@ -103,6 +120,22 @@ export async function runScenario(plan: Plan, opts: RunOptions = {}): Promise<Sc
       console: consoles[n.plan.name],
     })),
     steps,
+  };
+}
+
+/** A scenario that cannot run here: every step skipped, with the reason. */
+function skipped(plan: Plan, t0: number, reason: string): ScenarioResult {
+  log(`SKIPPED ${plan.name}: ${reason}`);
+  return {
+    scenario: plan.name,
+    file: relative(process.cwd(), plan.file),
+    status: 'skipped',
+    skipReason: reason,
+    startedAt: new Date(t0).toISOString(),
+    durationMs: Date.now() - t0,
+    phases: {},
+    nodes: [],
+    steps: plan.steps.map((step) => ({ index: step.index, name: step.name, kind: step.kind, node: step.node, line: step.line, status: 'skipped', startedAt: new Date(t0).toISOString(), durationMs: 0, attempts: 0, message: `skipped: ${reason}` })),
   };
 }
 

@@ -5,6 +5,7 @@ import { YamlSource, FileProblems } from './yamlsource.js';
 import { LabError } from './errors.js';
 import { unknownNames } from './template.js';
 import { lintNodeConfig } from './nodeconfig.js';
+import { ARTIFACTS } from './artifacts.js';
 import { inSubnet, parseSubnet } from './network.js';
 import type { DriveKind } from './configdrive.js';
 
@@ -116,6 +117,8 @@ export interface Plan {
   subnet: string;
   prefix: number;
   discovery?: { size: number };
+  /** Artifacts the guests need (e.g. fleet); without them the scenario is skipped, with the reason. */
+  requires: string[];
   /** Start the registry mirror, seeded with these images. */
   registry?: { images: string[] };
   nodes: NodePlan[];
@@ -125,7 +128,7 @@ export interface Plan {
   scenarioTimeoutMs?: number;
 }
 
-const TOP = ['name', 'description', 'image', 'network', 'discovery', 'registry', 'defaults', 'timeouts', 'nodes', 'steps'];
+const TOP = ['name', 'description', 'image', 'requires', 'network', 'discovery', 'registry', 'defaults', 'timeouts', 'nodes', 'steps'];
 /** Container images the lab can build and serve from its registry mirror. */
 export const REGISTRY_IMAGES = ['nginx'];
 const NODE = ['address', 'config', 'memory', 'cpus', 'drive', 'ports'];
@@ -189,6 +192,14 @@ export function loadScenario(path: string): Plan {
     discovery = { size: d.has('size') ? src.int(d.get('size')!.value, 'discovery.size', 1) ?? 3 : 3 };
   }
 
+  const requires: string[] = [];
+  if (top.has('requires')) {
+    for (const item of src.seq(get('requires'), '"requires"')) {
+      const a = src.string(item, 'an artifact name') ?? '';
+      if (a && !ARTIFACTS[a]) src.problem(item, `unknown artifact "${a}"`, `known: ${Object.keys(ARTIFACTS).join(', ')}`);
+      else if (a) requires.push(a);
+    }
+  }
   let registry: Plan['registry'];
   if (top.has('registry')) {
     const r = src.map(get('registry'), '"registry"', ['images']);
@@ -274,7 +285,7 @@ export function loadScenario(path: string): Plan {
   }
 
   src.throwIfProblems();
-  return { file, name, description, image, subnet, prefix: parsedSubnet.prefix, discovery, registry, nodes, steps, bootTimeoutMs, scenarioTimeoutMs };
+  return { file, name, description, image, subnet, prefix: parsedSubnet.prefix, discovery, requires, registry, nodes, steps, bootTimeoutMs, scenarioTimeoutMs };
 }
 
 function readMachine(src: YamlSource, m: Map<string, { value: Node | null }>, out: { memoryMb: number; cpus: number; drive: DriveKind }, where: string): void {
@@ -349,8 +360,8 @@ function readStep(src: YamlSource, item: Node, index: number, nodes: string[], s
     const url = h.has('url') ? src.string(h.get('url')!.value, 'http.url') ?? '' : '';
     if (!h.has('url')) src.problem(s.get('http')!.value, `step "${name}" needs http.url`, 'e.g. http: { url: "http://{{nodes.worker0.address}}/", from: manager0 }');
     checkVars(h.get('url')?.value ?? null, url);
-    const from = h.has('from') ? src.string(h.get('from')!.value, 'http.from') ?? 'host' : 'host';
-    if (from !== 'host' && !nodes.includes(from)) src.problem(h.get('from')!.value, `http.from names node "${from}", which the scenario does not define`, `use "host" or one of: ${nodes.join(', ')}`);
+    const fromValue = h.get('from')?.value ?? null;
+    const from = !h.has('from') ? 'host' : isScalar(fromValue) && fromValue.value === 'host' ? 'host' : nodeRef(fromValue, 'http.from');
     const status = h.has('status') ? src.int(h.get('status')!.value, 'http.status', 100) ?? 200 : 200;
     const body: Matcher[] = [];
     if (h.has('body')) {

@@ -1,5 +1,7 @@
 // The CLI as a user meets it, on paths that boot nothing.
 import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { corelab, leftoverDirs } from './helpers/lab.js';
 import { scenario, tempTree } from './helpers/files.js';
 
@@ -49,4 +51,17 @@ test('--repeat shows each run, --shard picks scenarios, and a missing tool fails
 test('a bad --shard or --repeat is a usage error', async (t) => {
   t.is((await corelab(['run', '--shard', '3/2', 'scenarios/etcd-discovery'])).exitCode, 2);
   t.is((await corelab(['run', '--repeat', '0', 'scenarios/etcd-discovery'])).exitCode, 2);
+});
+
+test('without the fleet artifact the fleet scenario is skipped, with the reason, in the terminal and in junit', async (t) => {
+  const out = tempTree({});
+  const empty = tempTree({});
+  t.teardown(() => { out.remove(); empty.remove(); });
+  const r = await corelab(['run', 'scenarios/fleet-nginx-failover', '--report', out.dir], { CORELAB_CACHE: empty.dir, CORELAB_ARTIFACTS: '' });
+  t.is(r.exitCode, 0);
+  t.regex(r.stdout, /SKIPPED fleet-nginx-failover .*0 passed, 0 failed, 12 skipped/);
+  t.regex(r.stdout, /skipped: it needs fleet v1\.0\.0, which is not here; to run it, put fleetd and fleetctl .* --artifacts DIR/);
+  const junit = readFileSync(join(out.dir, 'junit.xml'), 'utf8');
+  t.is((junit.match(/<skipped message="skipped: it needs fleet v1\.0\.0/g) ?? []).length, 12);
+  t.false(/<failure|<error/.test(junit));
 });

@@ -5,6 +5,7 @@ import { readFileSync, existsSync, cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { corelab, labDirOf, leftoverDirs, processesMentioning } from './helpers/lab.js';
 import { tempTree } from './helpers/files.js';
+import { resolveArtifact } from '../lab/artifacts.js';
 
 function assertNothingLeft(t: import('ava').ExecutionContext, scenario: string, output: string): void {
   const dir = labDirOf(output);
@@ -211,4 +212,20 @@ test.serial('--keep leaves a failed lab up for inspection until corelab down', a
   const r = await child;
   t.not(r.exitCode, 0);
   assertNothingLeft(t, 'kept', r.all);
+});
+
+// fleet is archived upstream; the lab never builds it. This runs when the release's fleetd and
+// fleetctl are in CORELAB_ARTIFACTS or in the cache (corelab artifacts pull fleet), else it is skipped.
+const fleet = await resolveArtifact('fleet').catch(() => undefined);
+if (!fleet) console.log('# skipping the fleet scenario: no fleet v1.0.0 artifact (set CORELAB_ARTIFACTS=DIR with fleetd and fleetctl, or run corelab artifacts pull fleet)');
+(fleet ? test.serial : test.serial.skip)('fleet-nginx-failover with the real fleet: nginx moves off a powered-off machine [needs the fleet artifact]', async (t) => {
+  const out = tempTree({});
+  t.teardown(out.remove);
+  const r = await corelab(['run', 'scenarios/fleet-nginx-failover', '--report', out.dir]);
+  t.log(r.all.split('\n').slice(-40).join('\n'));
+  t.is(r.exitCode, 0);
+  const junit = readFileSync(join(out.dir, 'junit.xml'), 'utf8');
+  t.is((junit.match(/<testcase /g) ?? []).length, 12);
+  t.false(/<failure|<skipped|<error/.test(junit), 'every step passed');
+  assertNothingLeft(t, 'fleet-nginx-failover', r.all);
 });

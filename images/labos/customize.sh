@@ -28,7 +28,7 @@ for g in systemd-gpt-auto-generator systemd-cryptsetup-generator systemd-integri
          systemd-sysv-generator systemd-rc-local-generator systemd-run-generator; do
   ln -sf /dev/null "$R/etc/systemd/system-generators/$g"
 done
-ch systemctl -q enable docker.socket systemd-networkd.service ssh.service
+ch systemctl -q enable docker.socket systemd-networkd.service ssh.service corelab-artifacts.service
 
 # Let cloud-init's schema accept "coreos" in module lists (else a WARNING each boot).
 ch python3 - <<'PY'
