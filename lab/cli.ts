@@ -11,6 +11,7 @@ import { ensureNginxImage } from './containerimage.js';
 import { killAllDaemons } from './proc.js';
 import { down, findLab, serve, sshArgs, statusText, up } from './interactive.js';
 import { cleanStaleLabs } from './labstate.js';
+import { ARTIFACTS, howToSupply, importTarball, resolveArtifact } from './artifacts.js';
 import { flaky, shard } from './selection.js';
 import { spawn } from 'node:child_process';
 import { log, seconds } from './log.js';
@@ -144,6 +145,29 @@ export async function main(argv: string[]): Promise<number> {
       const lab = findLab(name);
       await down(lab);
       process.stdout.write(`lab ${lab.name} is down\n`);
+    });
+
+  const artifacts = program.command('artifacts').description('programs the lab hands guests that no image ships (fleet)');
+  artifacts
+    .command('list')
+    .description('known artifacts and whether they are here')
+    .option('--artifacts <dir>', 'also look in this folder')
+    .action(async (o: { artifacts?: string }) => {
+      for (const spec of Object.values(ARTIFACTS)) {
+        const a = await resolveArtifact(spec.name, o.artifacts ?? process.env.CORELAB_ARTIFACTS);
+        process.stdout.write(`${spec.name} ${spec.version}  ${a ? `here: ${a.source} (sha256 ${a.sha256.slice(0, 16)}…)` : `missing: ${howToSupply(spec)}`}\n`);
+      }
+    });
+  artifacts
+    .command('import')
+    .description('take an artifact from a local file (the upstream release tarball) into the cache')
+    .argument('<name>')
+    .argument('<file>')
+    .action(async (name: string, file: string) => {
+      const spec = ARTIFACTS[name];
+      if (!spec) throw new LabError(`unknown artifact "${name}"`, { fix: `known: ${Object.keys(ARTIFACTS).join(', ')}` });
+      const a = await importTarball(spec, file);
+      process.stdout.write(`${spec.name} ${spec.version} imported from ${file} (sha256 ${a.sha256})\n`);
     });
 
   const images = program.command('images').description('guest images: build, list');
