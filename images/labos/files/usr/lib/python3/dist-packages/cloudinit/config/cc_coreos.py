@@ -60,15 +60,16 @@ def systemctl(log: Logger, *args) -> bool:
 
 
 def unit_states(units: list) -> dict:
-    """{unit: (LoadState, NeedDaemonReload)}; loading a unit reads new files."""
+    """{unit: (LoadState, NeedDaemonReload, DropInPaths)}; loading a unit reads new files."""
     if not units:
         return {}
-    out, _ = subp.subp(["systemctl", "show", "-p", "Id,LoadState,NeedDaemonReload"]
+    out, _ = subp.subp(["systemctl", "show", "-p", "Id,LoadState,NeedDaemonReload,DropInPaths"]
                        + units, capture=True, rcs=[0, 1])
     states = {}
     for unit, block in zip(units, out.strip().split("\n\n")):
         props = dict(l.split("=", 1) for l in block.splitlines() if "=" in l)
-        states[unit] = (props.get("LoadState", ""), props.get("NeedDaemonReload") == "yes")
+        states[unit] = (props.get("LoadState", ""), props.get("NeedDaemonReload") == "yes",
+                        props.get("DropInPaths", "").split())
     return states
 
 
@@ -79,12 +80,14 @@ def handle(name: str, cfg: Config, cloud: Cloud, log: Logger, args: list) -> Non
         return
 
     touched, created = set(), set()  # units with new drop-ins / new unit files
+    dropins = {}  # unit -> drop-in files written for it
     for key, (unit, prefix) in ENV_UNITS.items():
         opts = coreos.get(key)
         if opts:
             touched.add(unit)
             path = "/run/systemd/system/%s.d/20-cloudinit.conf" % unit
             util.write_file(path, env_dropin(unit, prefix, opts), mode=0o644)
+            dropins.setdefault(unit, []).append(path)
             log.info("coreos: wrote %s", path)
     for key in coreos:
         if key not in ENV_UNITS and key != "units":
@@ -109,16 +112,21 @@ def handle(name: str, cfg: Config, cloud: Cloud, log: Logger, args: list) -> Non
             path = os.path.join(base, uname + ".d", d["name"])
             util.write_file(path, d.get("content", ""), mode=0o644)
             touched.add(uname)
+            dropins.setdefault(uname, []).append(path)
             log.info("coreos: wrote %s", path)
             restart_networkd |= is_net
 
     # daemon-reload costs seconds under TCG: only when a unit we touched was
     # already loaded from older files (a unit loaded now sees the new files).
+    # NeedDaemonReload misses a drop-in dir that did not exist when the unit was
+    # loaded (e.g. etcd2 loaded early as another unit's After=), so compare the
+    # drop-ins systemd knows with the ones written.
     names = sorted(n for n in set(u.get("name") or "" for u in units) | touched | created
                    if n and not n.endswith(NET_SUFFIXES))
     states = unit_states(names)
-    if any((load == "loaded" and need) or (load != "loaded" and n in created)
-           for n, (load, need) in states.items()):
+    if any((load == "loaded" and (need or not set(dropins.get(n, [])) <= set(paths)))
+           or (load != "loaded" and n in created)
+           for n, (load, need, paths) in states.items()):
         systemctl(log, "daemon-reload")
         states = unit_states(names)
     if restart_networkd:
