@@ -277,7 +277,7 @@ async function fetchToPart(url: string, part: string, opts: DownloadOptions): Pr
       writeFileSync(metaFile, JSON.stringify({ url, validator } satisfies PartMeta));
 
       const hashes = new Hashes();
-      if (start > 0) await pipeline(createReadStream(part, { end: start - 1 }), hashes.transform());
+      if (start > 0) for await (const chunk of createReadStream(part, { end: start - 1 })) hashes.update(chunk as Buffer);
       progress.begin(start, Number.isNaN(total) ? undefined : total);
       try {
         if (!res.body) throw new Error('empty response');
@@ -372,7 +372,7 @@ class Progress {
 
   update(got: number): void {
     this.got = got;
-    if (this.tty) return;
+    if (this.tty || (this.total !== undefined && this.total < 10e6)) return; // small files: just the closing line
     const tenth = this.total ? Math.floor((10 * got) / this.total) : 0;
     if (Date.now() - this.lastLog >= 10_000 || tenth > this.lastTenth) {
       [this.lastLog, this.lastTenth] = [Date.now(), tenth];
@@ -413,6 +413,8 @@ function clock(s: number): string {
 
 // ---- digest lists and their signatures ----
 
+const ALGO_HEX: Record<string, number> = { md5: 32, sha1: 40, sha256: 64, sha512: 128 };
+
 export type DigestList = Map<string, Partial<Record<HashAlgo, string>>>;
 
 /**
@@ -433,7 +435,8 @@ export function parseDigests(text: string): DigestList {
     const m = line.match(/^(?:([a-z0-9]+):\s+)?([0-9a-fA-F]{32,128})\s+\*?(.+)$/);
     if (!m) continue;
     const hex = m[2].toLowerCase();
-    const algo = m[1]?.toLowerCase() ?? header ?? { 64: 'sha256', 128: 'sha512' }[hex.length];
+    const byLength = ({ 64: 'sha256', 128: 'sha512' } as Record<number, string>)[hex.length];
+    const algo = m[1]?.toLowerCase() ?? (header && ALGO_HEX[header] === hex.length ? header : byLength);
     if ((algo !== 'sha256' && algo !== 'sha512') || hex.length !== (algo === 'sha256' ? 64 : 128)) continue;
     const name = m[3].trim().split('/').pop()!;
     list.set(name, { ...list.get(name), [algo]: hex });

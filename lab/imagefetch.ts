@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { catalogEntry, imageMirror, loadCatalog, resolveUrl, storedName, urlFileName, type Catalog, type CatalogEntry, type CatalogFile } from './catalog.js';
 import { blobPath, digestFor, download, downloadsDir, fetchBytes, mb, parseDigests, readPublicKeys, storeFile, verifyClearsigned, verifyDetached, writeAtomic, type DigestList, type SourceDigests } from './download.js';
 import { LabError } from './errors.js';
@@ -277,7 +276,7 @@ export async function verifyImage(name: string, opts: FetchOptions = {}): Promis
       continue;
     }
     const h = createHash('sha256');
-    await pipeline(createReadStream(blobPath(p.sha256)), h);
+    for await (const chunk of createReadStream(blobPath(p.sha256))) h.update(chunk as Buffer);
     if (h.digest('hex') !== p.sha256) problems.push(`${p.stored} is damaged in the cache (its sha256 changed)`);
   }
   const unverified = Object.values(manifest.files).filter((p) => p.verified === 'none');
