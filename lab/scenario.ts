@@ -382,7 +382,10 @@ function readStep(src: YamlSource, item: Node, index: number, nodes: string[], s
   const expect: Expectation = { exit: 0, stdout: [], stderr: [], table: [] };
   if (s.has('expect')) {
     const e = src.map(s.get('expect')!.value, `the expect of step "${name}"`, EXPECT);
-    if (e.has('exit')) expect.exit = src.int(e.get('exit')!.value, 'expect.exit');
+    if (e.has('exit')) {
+      const v = e.get('exit')!.value;
+      expect.exit = isScalar(v) && v.value === 'any' ? undefined : src.int(v, 'expect.exit (a number, or "any")');
+    }
     if (e.has('table')) {
       const v = e.get('table')!.value;
       for (const t of isSeq(v) ? src.seq(v, 'table') : [v]) {
