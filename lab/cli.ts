@@ -5,9 +5,10 @@ import { loadScenario } from './scenario.js';
 import { runScenario, type ScenarioResult } from './runner.js';
 import { writeReports } from './report.js';
 import { ensureLabos } from './imagebuild.js';
-import { builtImageDir, imagesDir, recipeDir, recipeHash } from './imagestore.js';
+import { builtImageDir, recipeDir, recipeHash } from './imagestore.js';
 import { formatError, LabError } from './errors.js';
 import { ensureNginxImage } from './containerimage.js';
+import { importImage, listImages, pullImage, removeImage, verifyImage } from './imagefetch.js';
 import { killAllDaemons } from './proc.js';
 import { down, findLab, serve, sshArgs, statusText, up } from './interactive.js';
 import { cleanStaleLabs } from './labstate.js';
@@ -187,14 +188,56 @@ export async function main(argv: string[]): Promise<number> {
     .command('list')
     .description('images in the catalog and their cache state')
     .action(() => {
-      process.stdout.write(`NAME   KIND       RECIPE        STATE      SIZE       PATH\n`);
-      for (const [name, kind] of [['labos', 'vm'], ['nginx', 'container']] as const) {
-        const key = recipeHash(recipeDir(name));
-        const dir = builtImageDir(name, key);
-        const built = existsSync(join(dir, 'image.json'));
-        const size = built ? `${(du(dir) / 2 ** 20).toFixed(0)} MiB` : '-';
-        process.stdout.write(`${name.padEnd(6)} ${kind.padEnd(10)} ${key.slice(0, 12)}  ${(built ? 'cached' : 'not built').padEnd(9)}  ${size.padEnd(9)}  ${built ? dir : imagesDir()}\n`);
+      process.stdout.write(`NAME               KIND      STATE       SIZE       VERIFIED\n`);
+      for (const i of listImages()) {
+        const state = i.cached ? 'cached' : i.kind === 'build' ? 'not built' : 'not pulled';
+        const size = i.size ? `${(i.size / 2 ** 20).toFixed(0)} MiB` : '-';
+        process.stdout.write(`${i.name.padEnd(18)} ${i.kind.padEnd(9)} ${state.padEnd(11)} ${size.padEnd(10)} ${i.verified ?? '-'}\n`);
       }
+      const nginx = builtImageDir('nginx', recipeHash(recipeDir('nginx')));
+      process.stdout.write(`${'nginx (container)'.padEnd(18)} ${'build'.padEnd(9)} ${(existsSync(join(nginx, 'image.json')) ? 'cached' : 'not built').padEnd(11)} ${existsSync(join(nginx, 'image.json')) ? `${(du(nginx) / 2 ** 20).toFixed(0)} MiB` : '-'}\n`);
+    });
+  const fetchOpts = (o: { mirror?: string; offline?: boolean; key?: string }) => ({ mirror: o.mirror, offline: o.offline, key: o.key, signal: controller.signal });
+  images
+    .command('pull')
+    .description('download an image of the catalog, verify its digests and signature, and cache it')
+    .argument('<name>')
+    .option('--mirror <url>', 'fetch from this mirror instead of upstream (or CORELAB_IMAGE_MIRROR)')
+    .option('--offline', 'never touch the network; say which file is missing and how to import it')
+    .option('--key <file>', 'the OpenPGP key that signs the digests (Flatcar\'s rotates yearly)')
+    .action(async (name: string, o: { mirror?: string; offline?: boolean; key?: string }) => {
+      const img = await pullImage(name, fetchOpts(o));
+      process.stdout.write(`${img.name}: ${Object.entries(img.files).map(([role, path]) => `${role} ${path}`).join(', ')} (verified: ${img.verified})\n`);
+    });
+  images
+    .command('import')
+    .description('take an image file you already have into the cache (verified when its digests can be had)')
+    .argument('<name>')
+    .argument('<file>')
+    .option('--mirror <url>')
+    .option('--offline')
+    .option('--key <file>')
+    .action(async (name: string, file: string, o: { mirror?: string; offline?: boolean; key?: string }) => {
+      const r = await importImage(name, file, fetchOpts(o));
+      process.stdout.write(`${name}: imported ${file} as its ${r.role} (verified: ${r.verified})\n`);
+    });
+  images
+    .command('verify')
+    .description('check the cached files of an image against their digests again')
+    .argument('<name>')
+    .option('--mirror <url>')
+    .option('--offline')
+    .option('--key <file>')
+    .action(async (name: string, o: { mirror?: string; offline?: boolean; key?: string }) => {
+      const r = await verifyImage(name, fetchOpts(o));
+      process.stdout.write(`${r.name}: ${r.verified}\n`);
+    });
+  images
+    .command('rm')
+    .description('remove an image from the cache')
+    .argument('<name>')
+    .action((name: string) => {
+      process.stdout.write(`${name}: ${(removeImage(name) / 2 ** 20).toFixed(0)} MiB freed\n`);
     });
 
   try {
