@@ -3,7 +3,7 @@
 import test from 'ava';
 import { readFileSync, existsSync, cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { corelab, labDirOf, leftoverDirs, processesMentioning } from './helpers/lab.js';
+import { corelab, labDirOf, leftoverDirs, outputUntil, processesMentioning } from './helpers/lab.js';
 import { tempTree } from './helpers/files.js';
 import { resolveArtifact } from '../lab/artifacts.js';
 
@@ -86,14 +86,7 @@ test.serial('Ctrl-C while the guests boot tears the lab down and leaves nothing'
   const tree = variant('ctrl-c');
   t.teardown(tree.remove);
   const child = corelab(['run', tree.dir]);
-  let output = '';
-  await new Promise<void>((resolve) => {
-    child.all!.on('data', (d: Buffer) => {
-      output += d.toString();
-      if (/solo: QEMU pid \d+/.test(output)) resolve();
-    });
-    void child.then(() => resolve());
-  });
+  const output = await outputUntil(child, /solo: QEMU pid \d+/);
   t.regex(output, /QEMU pid/, 'the run got as far as starting QEMU');
   child.kill('SIGINT');
   const r = await child;
@@ -151,14 +144,7 @@ test.serial('after kill -9 of a running corelab, its QEMUs are gone and the next
   const tree = variant('killed');
   t.teardown(tree.remove);
   const child = corelab(['run', tree.dir]);
-  let output = '';
-  await new Promise<void>((resolve) => {
-    child.all!.on('data', (d: Buffer) => {
-      output += d.toString();
-      if (/solo: QEMU pid \d+/.test(output)) resolve();
-    });
-    void child.then(() => resolve());
-  });
+  const output = await outputUntil(child, /solo: QEMU pid \d+/);
   const dir = labDirOf(output)!;
   t.truthy(dir);
   child.kill('SIGKILL');
@@ -197,14 +183,7 @@ test.serial('--keep leaves a failed lab up for inspection until corelab down', a
   const tree = variant('kept');
   t.teardown(tree.remove);
   const child = corelab(['run', '--keep', tree.dir]);
-  let output = '';
-  await new Promise<void>((resolve) => {
-    child.all!.on('data', (d: Buffer) => {
-      output += d.toString();
-      if (/kept up for inspection/.test(output)) resolve();
-    });
-    void child.then(() => resolve());
-  });
+  const output = await outputUntil(child, /kept up for inspection/);
   t.regex(output, /FAILED: deliberately wrong, two healthy members/);
   const ssh = await corelab(['ssh', 'solo', 'etcdctl', 'cluster-health']);
   t.regex(ssh.stdout, /cluster is healthy/, 'the failed lab still answers');

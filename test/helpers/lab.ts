@@ -32,3 +32,15 @@ export function processesMentioning(text: string): string[] {
 export function labDirOf(output: string): string | undefined {
   return output.match(/lab folder (\S+);/)?.[1];
 }
+
+/** Collects a running corelab's output until it matches (or the process ends); returns what it saw. */
+export function outputUntil(child: ReturnType<typeof corelab>, re: RegExp): Promise<string> {
+  let output = '';
+  return new Promise<string>((resolve) => {
+    child.all!.on('data', (d: Buffer) => {
+      output += d.toString();
+      if (re.test(output)) resolve(output);
+    });
+    void child.then(() => resolve(output));
+  });
+}
