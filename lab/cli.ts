@@ -36,7 +36,8 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command('corelab')
     .description('Boot container-host OS images in QEMU on a private network and run scenarios against them')
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .enablePositionalOptions();
 
   program
     .command('run')
@@ -114,10 +115,11 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('ssh')
-    .description('a shell (or a command) on a node of a running lab')
+    .description('a shell (or a command) on a node of a running lab; what follows the node goes to the guest as it is')
     .argument('<node>')
     .argument('[command...]')
-    .option('--lab <name>', 'which lab, when several are up')
+    .option('--lab <name>', 'which lab, when several are up (before the node)')
+    .passThroughOptions()
     .action(async (node: string, command: string[], o: { lab?: string }) => {
       const lab = findLab(o.lab, node);
       const child = spawn('ssh', sshArgs(lab, node, command), { stdio: 'inherit' });

@@ -122,9 +122,12 @@ async function runCommandStep(step: RunStep, target: StepTarget, vars: Vars, sig
   return r;
 }
 
-/** One result for a command run on several nodes: outputs under "== node ==" headers, the worst exit. */
+/**
+ * One result for a command run on several nodes, for the report: outputs under "== node ==" headers,
+ * the worst exit. Expectations were checked against each node's own result.
+ */
 function combine(results: CommandResult[], command: string): CommandResult {
-  const join = (k: 'stdout' | 'stderr') => results.map((r) => `== ${r.node} ==\n${r[k]}`).join('');
+  const join = (k: 'stdout' | 'stderr') => results.filter((r) => r[k]).map((r) => `== ${r.node} ==\n${r[k]}`).join('');
   const codes = results.map((r) => r.exitCode);
   return {
     node: results.map((r) => r.node).join(','),

@@ -126,7 +126,7 @@ test.serial('up, status, ssh and down drive a lab from other commands, and leave
   const status = await corelab(['status']);
   t.regex(status.all, /corelab-interactive-\w+ +scenario interactive +ready/);
   t.regex(status.all, /solo +192\.168\.0\.20 +running +ssh core@127\.0\.0\.1:\d+/);
-  const ssh = await corelab(['ssh', 'solo', 'hostname', '&&', 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
+  const ssh = await corelab(['ssh', '--lab', 'interactive', 'solo', 'hostname', '&&', 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
   t.is(ssh.exitCode, 0);
   t.regex(ssh.stdout, /^solo\n.*inet 192\.168\.0\.20\/24/);
   const console = await corelab(['console', 'solo']);
