@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { cacheDir } from './paths.js';
 import { LabError } from './errors.js';
+import { download } from './download.js';
 
 /**
  * Programs the lab hands guests that no image ships any more: fleet's last release. The lab never
@@ -107,6 +108,28 @@ export async function importTarball(spec: ArtifactSpec, tarball: string): Promis
     rmSync(tmp, { recursive: true, force: true });
   }
   return { spec, binaries: Object.fromEntries(spec.binaries.map((b) => [b, join(dest, b)])), source: tarball, sha256 };
+}
+
+/**
+ * Downloads the release asset (from upstream, or a mirror with the same paths: --mirror or
+ * CORELAB_ARTIFACTS_MIRROR) with the lab's downloader (progress, resume, cache), then imports it.
+ * Once a digest is recorded, a download that does not match it is refused and nothing is kept.
+ */
+export async function pullArtifact(name: string, opts: { mirror?: string; offline?: boolean; signal?: AbortSignal } = {}): Promise<ResolvedArtifact> {
+  const spec = ARTIFACTS[name];
+  if (!spec) throw new LabError(`unknown artifact "${name}"`, { fix: `known: ${Object.keys(ARTIFACTS).join(', ')}` });
+  const mirror = opts.mirror ?? process.env.CORELAB_ARTIFACTS_MIRROR;
+  const upstream = new URL(spec.url);
+  const url = mirror ? new URL(upstream.pathname, mirror.endsWith('/') ? mirror : `${mirror}/`).toString() : spec.url;
+  const recorded = readRecord(artifactsCacheDir(spec));
+  const stored = await download(url, {
+    expect: recorded ? { algo: 'sha256', hex: recorded.tarball } : undefined,
+    offline: opts.offline,
+    offlineFix: `fetch ${spec.url} on a machine with internet, then: corelab artifacts import ${spec.name} /path/to/${spec.tarball}`,
+    label: spec.tarball,
+    signal: opts.signal,
+  });
+  return importTarball(spec, stored.path);
 }
 
 function readRecord(dir: string): { tarball: string; binaries: string } | undefined {

@@ -12,7 +12,7 @@ import { importImage, listImages, pullImage, removeImage, verifyImage } from './
 import { killAllDaemons } from './proc.js';
 import { down, findLab, serve, sshArgs, statusText, up } from './interactive.js';
 import { cleanStaleLabs } from './labstate.js';
-import { ARTIFACTS, howToSupply, importTarball, resolveArtifact } from './artifacts.js';
+import { ARTIFACTS, howToSupply, importTarball, pullArtifact, resolveArtifact } from './artifacts.js';
 import { flaky, shard } from './selection.js';
 import { spawn } from 'node:child_process';
 import { log, seconds } from './log.js';
@@ -160,6 +160,16 @@ export async function main(argv: string[]): Promise<number> {
         const a = await resolveArtifact(spec.name, o.artifacts ?? process.env.CORELAB_ARTIFACTS);
         process.stdout.write(`${spec.name} ${spec.version}  ${a ? `here: ${a.source} (sha256 ${a.sha256.slice(0, 16)}…)` : `missing: ${howToSupply(spec)}`}\n`);
       }
+    });
+  artifacts
+    .command('pull')
+    .description('download an artifact\'s upstream release asset (or from --mirror) into the cache')
+    .argument('<name>')
+    .option('--mirror <url>', 'a mirror with the upstream paths (or CORELAB_ARTIFACTS_MIRROR)')
+    .option('--offline', 'never touch the network')
+    .action(async (name: string, o: { mirror?: string; offline?: boolean }) => {
+      const a = await pullArtifact(name, { ...o, signal: controller.signal });
+      process.stdout.write(`${a.spec.name} ${a.spec.version}: ${Object.values(a.binaries).join(', ')} (release sha256 ${a.sha256})\n`);
     });
   artifacts
     .command('import')

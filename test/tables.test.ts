@@ -1,4 +1,6 @@
 import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseTable, select } from '../lab/tables.js';
 
 // As the article prints them (docker 1.12 on RancherOS).
@@ -37,4 +39,30 @@ test('fleetctl tab-separated tables', (t) => {
   const table = parseTable(FLEET_UNITS);
   t.deepEqual(table.columns, ['UNIT', 'MACHINE', 'ACTIVE', 'SUB']);
   t.deepEqual(table.rows[0].cells, { UNIT: 'nginx.service', MACHINE: '1ad018e0.../192.168.0.11', ACTIVE: 'active', SUB: 'running' });
+});
+
+// Output captured from real runs of the scenarios on labos (docker 20.10, fleet v1.0.0).
+const captured = (f: string) => readFileSync(join('test/fixtures/captured', f), 'utf8');
+
+test('real docker 20.10 output: node ls with a Down worker, service ps after a failover, service ls', (t) => {
+  const nodes = parseTable(captured('docker-node-ls-down.txt'));
+  t.deepEqual(nodes.columns, ['ID', 'HOSTNAME', 'STATUS', 'AVAILABILITY', 'MANAGER STATUS', 'ENGINE VERSION']);
+  t.deepEqual(select(nodes, { STATUS: 'Down' }).map((r) => r.cells.HOSTNAME), ['worker0']);
+  t.deepEqual(select(nodes, { HOSTNAME: 'manager0' })[0].cells, { ID: 'veyboor3zickk8b2efwtlru2j *', HOSTNAME: 'manager0', STATUS: 'Ready', AVAILABILITY: 'Drain', 'MANAGER STATUS': 'Leader', 'ENGINE VERSION': '20.10.24+dfsg1' });
+  t.is(select(nodes, { HOSTNAME: 'worker1' })[0].cells['MANAGER STATUS'], '');
+  const ps = parseTable(captured('docker-service-ps-moved.txt'));
+  t.deepEqual(ps.rows.map((r) => [r.cells.NAME, r.cells.NODE, r.cells['DESIRED STATE'], r.cells['CURRENT STATE'], r.history]), [
+    ['webserver.1', 'worker1', 'Running', 'Running 5 seconds ago', false],
+    ['webserver.1', 'worker0', 'Shutdown', 'Running about a minute ago', true],
+  ]);
+  const ls = parseTable(captured('docker-service-ls.txt'));
+  t.like(ls.rows[0].cells, { NAME: 'webserver', MODE: 'replicated', REPLICAS: '2/2', PORTS: '*:80->80/tcp' });
+});
+
+test('real fleetctl v1.0.0 output: list-units, list-unit-files, list-machines', (t) => {
+  t.deepEqual(parseTable(captured('fleetctl-list-units.txt')).rows[0].cells, { UNIT: 'nginx.service', MACHINE: '4e1b2237.../192.168.0.11', ACTIVE: 'active', SUB: 'running' });
+  t.deepEqual(parseTable(captured('fleetctl-list-unit-files.txt')).rows[0].cells, { UNIT: 'nginx.service', HASH: '0c112c1', DSTATE: 'launched', STATE: 'launched', TARGET: '4e1b2237.../192.168.0.11' });
+  const machines = parseTable(captured('fleetctl-list-machines.txt'));
+  t.deepEqual(machines.rows.map((r) => r.cells.IP), ['192.168.0.11', '192.168.0.12', '192.168.0.10']);
+  t.deepEqual(select(machines, { IP: '!192.168.0.11' }).map((r) => r.cells.METADATA), ['name=node02', 'name=node00']);
 });
