@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
+import { readdirSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadScenario } from './scenario.js';
 import { runScenario, type ScenarioResult } from './runner.js';
@@ -282,10 +282,6 @@ function summary(results: ScenarioResult[]): void {
       if (out) process.stdout.write(`    got:\n${out.split('\n').slice(-15).map((l) => `      ${l}`).join('\n')}\n`);
     }
   }
-}
-
-export function version(): string {
-  return JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 }
 
 /** Bytes used by the files under dir. */

@@ -49,8 +49,6 @@ export interface LabNode {
 export interface LabOptions {
   signal?: AbortSignal;
   accel?: Accel;
-  /** Keep the lab folder (and report where it is) instead of removing it. */
-  keep?: boolean;
   /** Artifacts to hand every node on a drive labelled "artifacts". */
   artifacts?: ResolvedArtifact[];
 }
@@ -80,7 +78,7 @@ export class Lab implements StepTarget {
 
   constructor(readonly plan: Plan, private opts: LabOptions = {}) {
     this.dir = mkdtempSync(join(tmpdir(), `corelab-${plan.name || 'lab'}-`));
-    if (!opts.keep) liveLabDirs.add(this.dir);
+    liveLabDirs.add(this.dir);
     this.saveState();
   }
 
@@ -363,8 +361,7 @@ export class Lab implements StepTarget {
     await this.discovery?.stop().catch(() => undefined);
     await this.registry?.stop().catch(() => undefined);
     await this.switch?.stop().catch(() => undefined);
-    if (this.opts.keep) log(`lab folder kept: ${this.dir}`);
-    else rmSync(this.dir, { recursive: true, force: true });
+    rmSync(this.dir, { recursive: true, force: true });
     liveLabDirs.delete(this.dir);
     removeState(this.name);
   }

@@ -6,7 +6,7 @@
  */
 const start = Date.now();
 let depth = 0;
-let sink: (line: string) => void = (line) => {
+const sink = (line: string): void => {
   clearStatus();
   process.stderr.write(line + '\n');
   drawStatus();
@@ -42,10 +42,6 @@ function drawStatus(): void {
 
 function clearStatus(): void {
   if (tty && status) process.stderr.write('\r\x1b[2K');
-}
-
-export function setLogSink(fn: (line: string) => void): void {
-  sink = fn;
 }
 
 function stamp(): string {
