@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { removeState, writeState } from './labstate.js';
 import { ConsoleWatch, type ConsoleFinding } from './consolescan.js';
+import { Partitions } from './partitions.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import getPort from 'get-port';
 import type { Plan, NodePlan, NodeAction } from './scenario.js';
@@ -72,7 +73,11 @@ export class Lab implements StepTarget {
   private torn = false;
   /** When the machines were started, for the report's timeline. */
   bootStartedAt?: string;
-  private partitioned = new Set<string>();
+  private partitions = new Partitions({
+    run: (node, command, timeoutMs) => this.run(node, command, timeoutMs),
+    address: (node) => this.node(node).plan.address,
+    running: (node) => this.node(node).machine.state === 'running',
+  });
   private ready = false;
   private readonly startedAt = new Date().toISOString();
 
@@ -292,35 +297,12 @@ export class Lab implements StepTarget {
     }
   }
 
-  /**
-   * Cuts the lab network between groups: each node drops packets to and from the lab addresses of
-   * the nodes outside its group (iptables in the guest, marked so heal() removes just these).
-   */
-  async partition(groups: string[][]): Promise<string> {
-    for (const group of groups) {
-      const others = groups.filter((g) => g !== group).flat().map((n) => this.node(n).plan.address);
-      for (const name of group) {
-        const rules = others.flatMap((a) => [`INPUT -s ${a}`, `OUTPUT -d ${a}`]);
-        const cmd = rules.map((r) => `sudo iptables -I ${r} -j DROP -m comment --comment corelab-partition`).join(' && ');
-        const r = await this.run(name, cmd, 60_000);
-        if (r.exitCode !== 0) throw new LabError(`could not partition ${name}: ${r.error ?? r.stderr}`);
-        this.partitioned.add(name);
-      }
-    }
-    return `partitioned: ${groups.map((g) => `[${g.join(', ')}]`).join(' | ')}`;
+  partition(groups: string[][]): Promise<string> {
+    return this.partitions.partition(groups);
   }
 
-  async heal(): Promise<string> {
-    const healed: string[] = [];
-    for (const name of this.partitioned) {
-      if (this.node(name).machine.state !== 'running') continue;
-      const cmd = `sudo sh -c 'iptables-save | grep -v -- "--comment corelab-partition" | iptables-restore'`;
-      const r = await this.run(name, cmd, 60_000);
-      if (r.exitCode !== 0) throw new LabError(`could not heal the partition on ${name}: ${r.error ?? r.stderr}`);
-      healed.push(name);
-    }
-    this.partitioned.clear();
-    return healed.length ? `partition healed on ${healed.join(', ')}` : 'no partition to heal';
+  heal(): Promise<string> {
+    return this.partitions.heal();
   }
 
   /** New trouble on any node's console (panic, oops, emergency shell, failed unit) since the last look. */
