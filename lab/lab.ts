@@ -20,7 +20,7 @@ import { requireTools, RUN_TOOLS } from './hosttools.js';
 import { render, type Vars } from './template.js';
 import { LabError } from './errors.js';
 import { killAllDaemons } from './proc.js';
-import { liveStatus, log, section, seconds } from './log.js';
+import { liveStatus, log, section, seconds, warn } from './log.js';
 import type { ImageFiles } from './imagestore.js';
 import type { StepTarget } from './steps.js';
 
@@ -33,6 +33,9 @@ process.on('exit', () => {
     removeState(basename(d));
   }
 });
+
+/** How long a booting guest's console may stay silent before the lab presses reset. */
+const BOOT_STALL_MS = Number(process.env.CORELAB_BOOT_STALL_SECONDS ?? 120) * 1000;
 
 /** The user each image's guests are driven as. */
 const IMAGE_USER: Record<string, string> = { labos: 'core' };
@@ -237,13 +240,38 @@ export class Lab implements StepTarget {
     );
   }
 
-  private waitForSsh(n: LabNode, signal = this.opts.signal): Promise<void> {
-    return n.guest.waitReady({
-      timeoutMs: this.plan.bootTimeoutMs,
-      signal,
-      alive: () => n.machine.alive,
-      consoleTail: () => n.machine.consoleTail(15),
-    });
+  /**
+   * Waits for SSH, watching the console: under TCG a guest now and then hangs early in boot (seen
+   * here: silent after "Switched to clocksource hpet"). A console silent for BOOT_STALL_MS before SSH
+   * answers gets the reset button, at most twice, with a log line saying so.
+   */
+  private async waitForSsh(n: LabNode, signal = this.opts.signal): Promise<void> {
+    let size = n.machine.consoleSize();
+    let quietSince = Date.now();
+    let resets = 0;
+    const watchdog = setInterval(() => {
+      const now = n.machine.consoleSize();
+      if (now !== size) {
+        size = now;
+        quietSince = Date.now();
+        return;
+      }
+      if (Date.now() - quietSince < BOOT_STALL_MS || resets >= 2 || n.machine.state !== 'running') return;
+      resets++;
+      quietSince = Date.now();
+      warn(`${n.plan.name}: no console output for ${BOOT_STALL_MS / 1000}s while booting; pressing reset (${resets}/2)`);
+      n.machine.reset().catch(() => undefined);
+    }, Math.min(5000, Math.max(250, BOOT_STALL_MS / 4)));
+    try {
+      await n.guest.waitReady({
+        timeoutMs: this.plan.bootTimeoutMs,
+        signal,
+        alive: () => n.machine.alive,
+        consoleTail: () => n.machine.consoleTail(15),
+      });
+    } finally {
+      clearInterval(watchdog);
+    }
   }
 
   /** A node by its name, or by its address on the lab segment (as fleetctl and docker print them). */

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -191,6 +191,21 @@ export class Machine {
     if (!clean) await this.powerOff();
     this.stopped();
     return clean;
+  }
+
+  /** The reset button: the guest reboots at once from the same disk. */
+  async reset(): Promise<void> {
+    if (this.state !== 'running') throw new LabError(`cannot reset ${this.name}: it is ${this.state}`);
+    await this.qmp!.execute('system_reset');
+  }
+
+  /** Bytes the serial console has written so far: whether the guest is still making progress. */
+  consoleSize(): number {
+    try {
+      return statSync(this.consoleLog).size;
+    } catch {
+      return 0;
+    }
   }
 
   async pause(): Promise<void> {

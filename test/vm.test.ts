@@ -208,3 +208,17 @@ if (!fleet) console.log('# skipping the fleet scenario: no fleet v1.0.0 artifact
   t.false(/<failure|<skipped|<error/.test(junit), 'every step passed');
   assertNothingLeft(t, 'fleet-nginx-failover', r.all);
 });
+
+test.serial('a guest whose console goes quiet while booting gets the reset button, and the run goes on', async (t) => {
+  // A stall limit of 1 s makes the silence before the kernel's first line count as a hang: the lab
+  // must reset (at most twice), and the guest must still come up from the same disk.
+  const tree = variant('stalled');
+  t.teardown(tree.remove);
+  const r = await corelab(['run', tree.dir], { CORELAB_BOOT_STALL_SECONDS: '1' });
+  t.log(r.all.split('\n').filter((l) => /reset|SSH is up|FAILED|PASSED/.test(l)).join('\n'));
+  t.regex(r.all, /solo: no console output for 1s while booting; pressing reset \(1\/2\)/);
+  t.notRegex(r.all, /pressing reset \(3\/2\)/);
+  t.regex(r.all, /solo: SSH is up after/);
+  t.regex(r.all, /FAILED: deliberately wrong, two healthy members/, 'the steps ran after the resets');
+  assertNothingLeft(t, 'stalled', r.all);
+});
