@@ -10,6 +10,8 @@ export const CATALOG_FILE = join(PROJECT_DIR, 'images', 'catalog.yaml');
 
 export type Decompress = 'bz2' | 'xz' | 'gz';
 export type ConfigDelivery = 'ignition-fw_cfg' | 'config-2' | 'cidata';
+/** The program in the guest that reads a #cloud-config: what keys it takes and whether systemd units can be added. */
+export type ConfigAgent = 'cloud-init' | 'coreos-cloudinit' | 'rancheros';
 
 export interface CatalogFile {
   /** disk, iso, kernel or initrd. */
@@ -41,12 +43,15 @@ export interface CatalogEntry {
   user: string;
   config: ConfigDelivery[];
   fwCfgName?: string;
+  /** Reads the #cloud-config (default cloud-init). */
+  agent: ConfigAgent;
   memory: number;
 }
 
 export type Catalog = Map<string, CatalogEntry>;
 
-const ENTRY_KEYS = ['description', 'base', 'build', 'files', 'digests', 'format', 'boot', 'cmdline', 'user', 'config', 'fw_cfg_name', 'memory'];
+const ENTRY_KEYS = ['description', 'base', 'build', 'files', 'digests', 'format', 'boot', 'cmdline', 'user', 'config', 'fw_cfg_name', 'agent', 'memory'];
+const AGENTS = ['cloud-init', 'coreos-cloudinit', 'rancheros'] as const;
 const FORMATS = ['qcow2', 'iso', 'kernel+initrd'] as const;
 const BOOTS = ['disk', 'kernel'] as const;
 const DELIVERIES = ['ignition-fw_cfg', 'config-2', 'cidata'] as const;
@@ -148,6 +153,7 @@ function readEntry(src: YamlSource, name: string, keyNode: Node, node: Node | nu
     user: str('user') ?? '',
     config,
     fwCfgName,
+    agent: oneOf('agent', AGENTS) ?? 'cloud-init',
     memory: memory ?? 0,
   };
   return entry;

@@ -22,6 +22,7 @@ import { LabError } from './errors.js';
 import { killAllDaemons } from './proc.js';
 import { liveStatus, log, section, seconds, warn } from './log.js';
 import type { ImageFiles } from './imagestore.js';
+import { labosBoot } from './boot.js';
 import type { StepTarget } from './steps.js';
 
 /** Lab folders not yet torn down: removed on process exit, whatever ended the process. */
@@ -196,7 +197,7 @@ export class Lab implements StepTarget {
     const machine = new Machine({
       name: n.name,
       dir,
-      image: this.image!,
+      boot: labosBoot(this.image!),
       memoryMb: n.memoryMb,
       cpus: n.cpus,
       accel: this.accel!,

@@ -8,7 +8,7 @@ import { LabError } from './errors.js';
 import { sleep } from './retry.js';
 import { warn } from './log.js';
 import { cacheDir } from './paths.js';
-import type { ImageFiles } from './imagestore.js';
+import { bootArgs, diskCreateArgs, type BootSpec } from './boot.js';
 
 export type Accel = 'kvm' | 'tcg';
 
@@ -18,7 +18,7 @@ export type Accel = 'kvm' | 'tcg';
  * die with "KVM internal error"; a probe boot of the image's kernel finds that out once per host
  * kernel and the verdict is kept in the cache.
  */
-export async function chooseAccel(kernel: string): Promise<Accel> {
+export async function chooseAccel(kernel: string | undefined): Promise<Accel> {
   const forced = process.env.CORELAB_ACCEL;
   if (forced === 'kvm' || forced === 'tcg') return forced;
   try {
@@ -35,8 +35,12 @@ export async function chooseAccel(kernel: string): Promise<Accel> {
   } catch {
     verdict = undefined;
   }
+  if (!verdict && !kernel) {
+    warn('no kernel here to probe KVM with (a disk-booted image and labos not built): using KVM unprobed; CORELAB_ACCEL=tcg if guests die with "KVM internal error"');
+    return 'kvm';
+  }
   if (!verdict) {
-    verdict = { host: release(), ...(await probeKvm(kernel)) };
+    verdict = { host: release(), ...(await probeKvm(kernel!)) };
     mkdirSync(cacheDir(), { recursive: true });
     writeFileSync(marker, JSON.stringify(verdict) + '\n');
   }
@@ -61,12 +65,15 @@ export interface MachineSpec {
   name: string;
   /** The node's own folder: overlay, console log, QMP socket, QEMU log. */
   dir: string;
-  image: ImageFiles;
+  /** How it boots (lab/boot.ts): kernel or disk, and what its own disk is. */
+  boot: BootSpec;
   memoryMb: number;
   cpus: number;
   accel: Accel;
-  /** The config drive ISO the guest reads its config from. */
-  configDrive: string;
+  /** The config drive ISO the guest reads its config from (absent when it comes by fw_cfg). */
+  configDrive?: string;
+  /** An Ignition config handed over through fw_cfg. */
+  fwCfg?: { name: string; file: string };
   /** More read-only drives (e.g. the artifacts ISO). */
   extraDrives?: string[];
   /** QEMU -netdev/-device arguments from the network module. */
@@ -115,12 +122,7 @@ export class Machine {
       '-nodefaults', '-no-user-config', '-display', 'none',
       '-chardev', `file,id=console,path=${this.consoleLog},append=on`,
       '-serial', 'chardev:console',
-      '-kernel', s.image.kernel,
-      '-initrd', s.image.initrd,
-      '-append', s.image.cmdline,
-      '-drive', `if=virtio,file=${this.overlay},format=qcow2,cache=unsafe,discard=unmap`,
-      '-drive', `if=virtio,file=${s.configDrive},format=raw,readonly=on`,
-      ...(s.extraDrives ?? []).flatMap((d) => ['-drive', `if=virtio,file=${d},format=raw,readonly=on`]),
+      ...bootArgs(s.boot, { overlay: this.overlay, configDrive: s.configDrive, extraDrives: s.extraDrives, fwCfg: s.fwCfg }),
       '-device', 'virtio-rng-pci',
       ...s.netArgs,
       '-qmp', `unix:${this.qmpSocket},server=on,wait=off`,
@@ -131,7 +133,7 @@ export class Machine {
   async start(): Promise<void> {
     if (this.state !== 'off') throw new LabError(`${this.name} is already ${this.state}`);
     if (!existsSync(this.overlay)) {
-      await execa('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', this.spec.image.disk, this.overlay]);
+      await execa('qemu-img', diskCreateArgs(this.spec.boot, this.overlay));
     }
     this.daemon = Daemon.start(`qemu ${this.name}`, this.qemuArgs(), this.qemuLog);
     this.qmp = await this.connectQmp();

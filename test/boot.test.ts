@@ -1,0 +1,79 @@
+import test from 'ava';
+import { execa } from 'execa';
+import { join } from 'node:path';
+import { loadCatalog } from '../lab/catalog.js';
+import { bootArgs, diskCreateArgs, labosBoot, nodeMemory, pulledBoot } from '../lab/boot.js';
+import { Machine } from '../lab/machine.js';
+import type { ImageFiles } from '../lab/imagestore.js';
+import { tempTree } from './helpers/files.js';
+
+const catalog = loadCatalog();
+const labos: ImageFiles = { name: 'labos', dir: '/c/labos', key: 'k', disk: '/c/labos/disk.qcow2', kernel: '/c/labos/vmlinuz', initrd: '/c/labos/initrd.img', cmdline: 'root=/dev/vda console=ttyS0', };
+const net = ['-netdev', 'vde,id=lan,sock=/sw', '-device', 'virtio-net-pci,netdev=lan,mac=52:54:00:01:00:00'];
+
+test('labos: the QEMU command line is byte for byte what Machine passed before boot specs', (t) => {
+  const m = new Machine({ name: 'node00', dir: '/lab/node00', boot: labosBoot(labos), memoryMb: 1024, cpus: 2, accel: 'tcg', configDrive: '/lab/node00/cidata.iso', extraDrives: ['/lab/artifacts.iso'], netArgs: net });
+  // The list lab/machine.ts built until this change, spelled out.
+  t.deepEqual(m.qemuArgs(), [
+    'qemu-system-x86_64', '-name', 'node00', '-machine', 'pc', '-accel', 'tcg,tb-size=256', '-m', '1024', '-smp', '2',
+    '-nodefaults', '-no-user-config', '-display', 'none',
+    '-chardev', 'file,id=console,path=/lab/node00/console.log,append=on', '-serial', 'chardev:console',
+    '-kernel', '/c/labos/vmlinuz', '-initrd', '/c/labos/initrd.img', '-append', 'root=/dev/vda console=ttyS0',
+    '-drive', 'if=virtio,file=/lab/node00/disk.qcow2,format=qcow2,cache=unsafe,discard=unmap',
+    '-drive', 'if=virtio,file=/lab/node00/cidata.iso,format=raw,readonly=on',
+    '-drive', 'if=virtio,file=/lab/artifacts.iso,format=raw,readonly=on',
+    '-device', 'virtio-rng-pci',
+    ...net,
+    '-qmp', 'unix:/lab/node00/qmp.sock,server=on,wait=off',
+  ]);
+  t.deepEqual(diskCreateArgs(labosBoot(labos), '/lab/node00/disk.qcow2'), ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', '/c/labos/disk.qcow2', '/lab/node00/disk.qcow2']);
+});
+
+test('Flatcar: the BIOS boots an overlay of the qcow2, no -kernel; Ignition by fw_cfg and no config drive', (t) => {
+  const b = pulledBoot(catalog.get('flatcar-stable')!, { disk: '/c/blob/flatcar' });
+  t.is(b.kernel, undefined);
+  t.deepEqual(b.disk, { base: '/c/blob/flatcar' });
+  const args = bootArgs(b, { overlay: '/n/disk.qcow2', fwCfg: { name: 'opt/org.flatcar-linux/config', file: '/n/ignition.json' } });
+  t.deepEqual(args, [
+    '-drive', 'if=virtio,file=/n/disk.qcow2,format=qcow2,cache=unsafe,discard=unmap',
+    '-fw_cfg', 'name=opt/org.flatcar-linux/config,file=/n/ignition.json',
+  ]);
+  const withDrive = bootArgs(b, { overlay: '/n/disk.qcow2', configDrive: '/n/config-2.iso', extraDrives: ['/lab/artifacts.iso'] });
+  t.false(withDrive.includes('-kernel'));
+  t.false(withDrive.includes('-fw_cfg'));
+  t.deepEqual(withDrive.filter((a) => a.startsWith('if=virtio')).map((a) => a.split(',')[1]), ['file=/n/disk.qcow2', 'file=/n/config-2.iso', 'file=/lab/artifacts.iso']);
+  t.deepEqual(diskCreateArgs(b, '/n/disk.qcow2'), ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', '/c/blob/flatcar', '/n/disk.qcow2']);
+});
+
+test('RancherOS: the catalog kernel, initrd and cmdline, a blank state disk as /dev/vda, no ISO', (t) => {
+  const entry = catalog.get('rancheros-1.5.8')!;
+  const b = pulledBoot(entry, { kernel: '/c/vmlinuz', initrd: '/c/initrd' });
+  t.deepEqual(b.kernel, { kernel: '/c/vmlinuz', initrd: '/c/initrd', cmdline: entry.cmdline! });
+  t.regex(entry.cmdline!, /rancher\.state\.autoformat=\[\/dev\/vda\]/);
+  t.deepEqual(b.disk, { blankGiB: 10 });
+  const args = bootArgs(b, { overlay: '/n/disk.qcow2', configDrive: '/n/config-2.iso' });
+  t.deepEqual(args.slice(0, 6), ['-kernel', '/c/vmlinuz', '-initrd', '/c/initrd', '-append', entry.cmdline!]);
+  t.is(args[7], 'if=virtio,file=/n/disk.qcow2,format=qcow2,cache=unsafe,discard=unmap', 'the state disk is the first virtio disk: /dev/vda');
+  t.false(args.some((a) => /cdrom/.test(a)));
+  t.deepEqual(diskCreateArgs(b, '/n/disk.qcow2'), ['create', '-q', '-f', 'qcow2', '/n/disk.qcow2', '10G']);
+  // An entry with an ISO gets it as a CD-ROM; one that boots a kernel without a kernel file is refused.
+  t.regex(bootArgs(pulledBoot(entry, { kernel: '/k', initrd: '/i', iso: '/c/ros.iso' }), { overlay: '/d' }).join(' '), /-drive if=ide,media=cdrom,file=\/c\/ros\.iso/);
+  t.throws(() => pulledBoot(entry, { initrd: '/i' }), { message: /boots from its kernel/ });
+});
+
+test('the blank state disk qemu-img makes is an empty qcow2 of that size', async (t) => {
+  const dir = tempTree({});
+  t.teardown(dir.remove);
+  const disk = join(dir.dir, 'disk.qcow2');
+  await execa('qemu-img', diskCreateArgs(pulledBoot(catalog.get('rancheros-1.5.8')!, { kernel: '/k', initrd: '/i' }), disk));
+  const info = JSON.parse((await execa('qemu-img', ['info', '--output=json', disk])).stdout);
+  t.is(info.format, 'qcow2');
+  t.is(info['virtual-size'], 10 * 2 ** 30);
+  t.is(info['backing-filename'], undefined);
+});
+
+test('memory is raised to the image minimum, never lowered', (t) => {
+  t.deepEqual(nodeMemory(catalog.get('flatcar-stable')!, 1024), { memoryMb: 2048, raisedFrom: 1024 });
+  t.deepEqual(nodeMemory(catalog.get('flatcar-stable')!, 3072), { memoryMb: 3072 });
+  t.deepEqual(nodeMemory(catalog.get('labos')!, 1024), { memoryMb: 1024 });
+});
