@@ -20,6 +20,11 @@ export interface FetchOptions {
   key?: string;
   /** Defaults to images/catalog.yaml. */
   catalog?: Catalog;
+  /**
+   * pull only: fetch the digest list again even when every file is cached, and download again
+   * each file whose published digest changed (entries like flatcar-stable move with each release).
+   */
+  refresh?: boolean;
   signal?: AbortSignal;
 }
 
@@ -109,9 +114,12 @@ export async function pullImage(name: string, opts: FetchOptions = {}): Promise<
   const entry = downloadable(name, opts.catalog);
   const manifest = readManifest(name);
   const missing = entry.files.filter((f) => !present(manifest, f));
-  if (missing.length === 0) {
+  if (missing.length === 0 && !opts.refresh) {
     log(`${name} from cache: ${pulledDir(name)}`);
     return result(entry, manifest);
+  }
+  if (opts.offline && opts.refresh) {
+    throw new LabError(`--refresh fetches ${name}'s digest list again, which --offline forbids`, { fix: `drop --offline to refresh, or drop --refresh to use the cached ${name} as it is` });
   }
   if (opts.offline) {
     const f = missing[0];
@@ -121,14 +129,20 @@ export async function pullImage(name: string, opts: FetchOptions = {}): Promise<
     });
   }
   const mirror = imageMirror(opts.mirror);
-  return section(`pull ${name}${mirror ? ` from ${mirror}` : ''}`, async () => {
+  return section(`pull ${name}${opts.refresh ? ' --refresh' : ''}${mirror ? ` from ${mirror}` : ''}`, async () => {
     const digests = await fetchDigests(entry, mirror, opts);
-    for (const f of missing) {
+    const stale = opts.refresh ? entry.files.filter((f) => !present(manifest, f) || changed(manifest.files[f.role], digests.list)) : missing;
+    if (opts.refresh) {
+      const kept = entry.files.filter((f) => !stale.includes(f)).map((f) => manifest.files[f.role].name);
+      log(`${name}: ${digests.url} fetched again; ${stale.length ? `new or changed: ${stale.map((f) => urlFileName(resolveUrl(f.url, entry, mirror))).join(', ')}` : 'nothing changed'}${kept.length ? `; unchanged: ${kept.join(', ')}` : ''}`);
+    }
+    for (const f of stale) {
       const url = resolveUrl(f.url, entry, mirror);
       const fileName = urlFileName(url);
       const expect = digestFor(digests.list, fileName);
       if (!expect) throw new LabError(`${digests.url} has no sha256 or sha512 line for ${fileName}`, { fix: `check the catalog entry ${name} in images/catalog.yaml` });
       const stored = await download(url, { expect, decompress: f.decompress, label: `${name} ${fileName}`, signal: opts.signal });
+      const old = manifest.files[f.role];
       manifest.files[f.role] = {
         role: f.role,
         name: fileName,
@@ -141,11 +155,36 @@ export async function pullImage(name: string, opts: FetchOptions = {}): Promise<
       };
       saveDigests(name, digests);
       writeManifest(manifest);
+      if (old && old.sha256 !== stored.sha256) dropBlobIfUnused(old.sha256);
     }
+    saveDigests(name, digests);
     const done = result(entry, manifest);
     log(`${name}: ${Object.keys(done.files).length} file(s) cached, verified by ${done.verified}`);
     return done;
   });
+}
+
+/** Whether the digest list now publishes another digest for a cached file than the one it was checked with. */
+function changed(p: PulledFile, list: DigestList): boolean {
+  const now = digestFor(list, p.source.name);
+  return !now || p.source[now.algo] !== now.hex.toLowerCase();
+}
+
+/** The image's cached files without any request, or undefined with the release names of what is missing. */
+export function cachedImage(name: string, catalog?: Catalog): { image?: PulledImage; missing: string[] } {
+  const entry = downloadable(name, catalog);
+  const manifest = readManifest(name);
+  const missing = entry.files.filter((f) => !present(manifest, f)).map((f) => urlFileName(resolveUrl(f.url, entry)));
+  return missing.length ? { missing } : { image: result(entry, manifest), missing };
+}
+
+/** Removes a cached blob that no image's record names any more (after a refresh replaced it). */
+function dropBlobIfUnused(sha: string): void {
+  const root = join(cacheDir(), 'pulled');
+  for (const other of existsSync(root) ? readdirSync(root) : []) {
+    if (Object.values(readManifest(other).files).some((p) => p.sha256 === sha)) return;
+  }
+  rmSync(blobPath(sha), { force: true });
 }
 
 function result(entry: CatalogEntry, m: Manifest): PulledImage {

@@ -18,6 +18,8 @@ const serial = test.serial;
 const FLATCAR = '/amd64-usr/9999.0.0/';
 const RANCHER = '/rancher/os/releases/download/v1.5.8/';
 const IMG = 'flatcar_production_qemu_image.img';
+const CURRENT = '/amd64-usr/current/';
+const DETACHED = '/detached/1.0/';
 
 const CATALOG = `
 images:
@@ -39,6 +41,29 @@ images:
     files:
       disk: { url: "{base}${IMG}.bz2", decompress: bz2 }
     digests: { url: "{base}${IMG}.bz2.DIGESTS.asc", signed: clearsigned, key: images/keys/no-such-key.asc }
+    format: qcow2
+    boot: disk
+    user: core
+    config: [config-2]
+    memory: 2048
+  flatcar-current:
+    description: a moving Flatcar-like release (current)
+    base: http://upstream.invalid${CURRENT}
+    files:
+      disk: { url: "{base}${IMG}" }
+    digests: { url: "{base}${IMG}.DIGESTS.asc", signed: clearsigned, key: images/keys/no-such-key.asc }
+    format: qcow2
+    boot: disk
+    user: core
+    config: [ignition-fw_cfg]
+    fw_cfg_name: opt/org.flatcar-linux/config
+    memory: 2048
+  detached-test:
+    description: a release whose digest list has a detached signature
+    base: http://upstream.invalid${DETACHED}
+    files:
+      disk: { url: "{base}${IMG}" }
+    digests: { url: "{base}SHA512SUMS", signed: detached, signature: "{base}SHA512SUMS.sig", key: images/keys/no-such-key.asc }
     format: qcow2
     boot: disk
     user: core
@@ -341,4 +366,75 @@ test('digest lists: Flatcar DIGESTS, RancherOS checksums.txt and sha256sum outpu
   const b = 'b'.repeat(64);
   const list = parseDigests(`# MD5 HASH\n${'c'.repeat(32)}  x.img\n# SHA512 HASH\n${a}  x.img\nsha256: ${b}  vmlinuz\nmd5: ${'d'.repeat(32)}  vmlinuz\n${b}  *dir/y.iso\n`);
   t.deepEqual(Object.fromEntries(list), { 'x.img': { sha512: a }, vmlinuz: { sha256: b }, 'y.iso': { sha256: b } });
+});
+
+/** Puts a release of the moving entry on the mirror: the image and its clearsigned DIGESTS. */
+async function publishCurrent(c: Ctx, image: Buffer): Promise<void> {
+  c.mirror.files.set(CURRENT + IMG, image);
+  c.mirror.files.set(`${CURRENT}${IMG}.DIGESTS.asc`, Buffer.from(await clearsign(flatcarDigests(IMG, image), (await keys).privateKey)));
+}
+
+serial('pull --refresh re-fetches the digest list of a moving entry and downloads a changed file; without it the cache is used as is', async (t) => {
+  const c = await setup();
+  t.teardown(() => teardown(c));
+  const v1 = randomBytes(200_000);
+  await publishCurrent(c, v1);
+  const first = await pullImage('flatcar-current', c.opts);
+  t.deepEqual(readFileSync(first.files.disk), v1);
+
+  // A new release is published under the same "current" URLs.
+  const v2 = randomBytes(210_000);
+  await publishCurrent(c, v2);
+  const before = c.mirror.count();
+  const cached = await pullImage('flatcar-current', c.opts);
+  t.is(c.mirror.count(), before, 'without --refresh nothing is requested');
+  t.deepEqual(readFileSync(cached.files.disk), v1, 'and the cached release is used as it is');
+
+  const refreshed = await pullImage('flatcar-current', { ...c.opts, refresh: true });
+  t.deepEqual(readFileSync(refreshed.files.disk), v2, '--refresh picks up the changed file');
+  t.is(refreshed.verified, 'signature');
+  t.is(c.mirror.count(`${IMG}.DIGESTS.asc`), 2);
+  t.is(c.mirror.count(IMG), 2, 'the image was downloaded again');
+  t.false(existsSync(first.files.disk), 'the replaced release is removed from the cache');
+  t.like(listImages({ catalog: c.catalog }).find((i) => i.name === 'flatcar-current')!, { cached: true, size: v2.length });
+
+  // Nothing changed since: --refresh fetches only the digest list.
+  const again = await pullImage('flatcar-current', { ...c.opts, refresh: true });
+  t.is(again.files.disk, refreshed.files.disk);
+  t.is(c.mirror.count(`${IMG}.DIGESTS.asc`), 3);
+  t.is(c.mirror.count(IMG), 2);
+
+  // A refresh that cannot touch the network says so.
+  t.regex((await rejects(pullImage('flatcar-current', { ...c.opts, refresh: true, offline: true }))).message, /--refresh .*--offline forbids/);
+});
+
+serial('a digest list with a detached .sig is checked with the key before any image byte is fetched', async (t) => {
+  const c = await setup();
+  t.teardown(() => teardown(c));
+  const sums = Buffer.from(`${hex('sha512', c.image)}  ${IMG}\n`);
+  const detached = async (armoredKey: string) => {
+    const signingKeys = await openpgp.readPrivateKey({ armoredKey });
+    return Buffer.from(await openpgp.sign({ message: await openpgp.createMessage({ binary: sums }), signingKeys, detached: true, format: 'binary' }) as Uint8Array);
+  };
+  c.mirror.files.set(DETACHED + IMG, c.image);
+  c.mirror.files.set(`${DETACHED}SHA512SUMS`, sums);
+
+  // Signed by another key: refused, and the image is never requested.
+  c.mirror.files.set(`${DETACHED}SHA512SUMS.sig`, await detached((await otherKeys).privateKey));
+  const err = await rejects(pullImage('detached-test', c.opts));
+  t.regex(err.message, /signature check failed for .*SHA512SUMS \(signature .*SHA512SUMS\.sig\)/);
+  t.is(c.mirror.count(IMG), 0);
+  t.deepEqual(cachedFiles(c.cache), []);
+
+  // A list changed after signing: refused too.
+  c.mirror.files.set(`${DETACHED}SHA512SUMS.sig`, await detached((await keys).privateKey));
+  c.mirror.files.set(`${DETACHED}SHA512SUMS`, Buffer.from(`${hex('sha512', randomBytes(8))}  ${IMG}\n`));
+  t.regex((await rejects(pullImage('detached-test', c.opts))).message, /signature check failed/);
+  t.is(c.mirror.count(IMG), 0);
+
+  // Signed by the right key: pulled and marked verified by signature.
+  c.mirror.files.set(`${DETACHED}SHA512SUMS`, sums);
+  const img = await pullImage('detached-test', c.opts);
+  t.is(img.verified, 'signature');
+  t.deepEqual(readFileSync(img.files.disk), c.image);
 });
