@@ -12,7 +12,7 @@ import { importImage, listImages, pullImage, removeImage, verifyImage } from './
 import { killAllDaemons } from './proc.js';
 import { down, findLab, serve, sshArgs, statusText, up } from './interactive.js';
 import { cleanStaleLabs } from './labstate.js';
-import { ARTIFACTS, howToSupply, importTarball, pullArtifact, resolveArtifact } from './artifacts.js';
+import { ARTIFACTS, howToSupply, importArtifact, pullArtifact, resolveArtifact } from './artifacts.js';
 import { flaky, shard } from './selection.js';
 import { spawn } from 'node:child_process';
 import { log, seconds } from './log.js';
@@ -150,7 +150,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`lab ${lab.name} is down\n`);
     });
 
-  const artifacts = program.command('artifacts').description('programs the lab hands guests that no image ships (fleet)');
+  const artifacts = program.command('artifacts').description('programs the lab hands guests that their image lacks (fleet; etcd 3.4 for Flatcar)');
   artifacts
     .command('list')
     .description('known artifacts and whether they are here')
@@ -158,7 +158,7 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (o: { artifacts?: string }) => {
       for (const spec of Object.values(ARTIFACTS)) {
         const a = await resolveArtifact(spec.name, o.artifacts ?? process.env.CORELAB_ARTIFACTS);
-        process.stdout.write(`${spec.name} ${spec.version}  ${a ? `here: ${a.source} (sha256 ${a.sha256.slice(0, 16)}…)` : `missing: ${howToSupply(spec)}`}\n`);
+        process.stdout.write(`${spec.name} ${a?.version ?? spec.version}  ${a ? `here: ${a.source} (sha256 ${a.sha256.slice(0, 16)}…)` : `missing: ${howToSupply(spec)}`}\n`);
       }
     });
   artifacts
@@ -173,14 +173,15 @@ export async function main(argv: string[]): Promise<number> {
     });
   artifacts
     .command('import')
-    .description('take an artifact from a local file (the upstream release tarball) into the cache')
+    .description('take an artifact from a local file into the cache: the upstream release tarball, or one of its binaries (e.g. /usr/bin/etcd)')
     .argument('<name>')
     .argument('<file>')
     .action(async (name: string, file: string) => {
       const spec = ARTIFACTS[name];
       if (!spec) throw new LabError(`unknown artifact "${name}"`, { fix: `known: ${Object.keys(ARTIFACTS).join(', ')}` });
-      const a = await importTarball(spec, file);
-      process.stdout.write(`${spec.name} ${spec.version} imported from ${file} (sha256 ${a.sha256})\n`);
+      const { artifact: a, missing } = await importArtifact(spec, file);
+      if (a) process.stdout.write(`${spec.name} ${a.version ?? spec.version} imported from ${file} (sha256 ${a.sha256})\n`);
+      else process.stdout.write(`${spec.name}: ${file} imported; still missing: ${missing.join(', ')} (import ${missing.length > 1 ? 'them' : 'it'} the same way)\n`);
     });
 
   const images = program.command('images').description('guest images: build, list');
@@ -217,8 +218,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--mirror <url>', 'fetch from this mirror instead of upstream (or CORELAB_IMAGE_MIRROR)')
     .option('--offline', 'never touch the network; say which file is missing and how to import it')
     .option('--key <file>', 'the OpenPGP key that signs the digests (Flatcar\'s rotates yearly)')
-    .action(async (name: string, o: { mirror?: string; offline?: boolean; key?: string }) => {
-      const img = await pullImage(name, fetchOpts(o));
+    .option('--refresh', 'fetch the digest list again and download what changed (for moving entries such as flatcar-stable); without it a cached image is used as it is')
+    .action(async (name: string, o: { mirror?: string; offline?: boolean; key?: string; refresh?: boolean }) => {
+      const img = await pullImage(name, { ...fetchOpts(o), refresh: o.refresh });
       process.stdout.write(`${img.name}: ${Object.entries(img.files).map(([role, path]) => `${role} ${path}`).join(', ')} (verified: ${img.verified})\n`);
     });
   images
