@@ -1,5 +1,7 @@
 import type { CatalogEntry } from './catalog.js';
-import { configDriveFiles, type DriveKind, type NodeIdentity } from './configdrive.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildIso, configDriveFiles, type DriveKind, type NodeIdentity } from './configdrive.js';
 import { LabError } from './errors.js';
 
 /**
@@ -56,4 +58,19 @@ export function withLabKey(json: string, user: string, id: NodeIdentity): string
 /** QEMU's argument that hands the guest a file under a fw_cfg name. */
 export function fwCfgArgs(name: string, file: string): string[] {
   return ['-fw_cfg', `name=${name},file=${file}`];
+}
+
+/**
+ * Puts a delivery into the node's folder: the config drive ISO (<drive>.iso), or the Ignition
+ * file (ignition.json) for fw_cfg. What Machine gets: one or the other, never both.
+ */
+export async function writeDelivery(d: Delivery, dir: string): Promise<{ configDrive?: string; fwCfg?: { name: string; file: string } }> {
+  if (d.kind === 'drive') {
+    const iso = join(dir, `${d.drive}.iso`);
+    await buildIso(iso, d.label, d.files);
+    return { configDrive: iso };
+  }
+  const file = join(dir, 'ignition.json');
+  writeFileSync(file, d.content, { mode: 0o600 });
+  return { fwCfg: { name: d.name, file } };
 }

@@ -1,11 +1,11 @@
 import test from 'ava';
 import { loadCatalog } from '../lab/catalog.js';
-import { deliveryFor, fwCfgArgs } from '../lab/delivery.js';
+import { deliveryFor, fwCfgArgs, writeDelivery } from '../lab/delivery.js';
 import { buildIso, type NodeIdentity } from '../lab/configdrive.js';
 import { LabError } from '../lab/errors.js';
 import { execa } from 'execa';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { tempTree } from './helpers/files.js';
 
 const catalog = loadCatalog();
@@ -48,4 +48,16 @@ test('an Ignition config for an image that does not read Ignition, and a broken 
   t.throws(() => deliveryFor(catalog.get('rancheros-1.5.8')!, IGNITION, id), { instanceOf: LabError, message: /does not read Ignition/ });
   t.throws(() => deliveryFor(catalog.get('flatcar-stable')!, '{"ignition": {}}', id), { message: /no ignition\.version/ });
   t.throws(() => deliveryFor(catalog.get('flatcar-stable')!, '{ nope', id), { message: /not valid JSON/ });
+});
+
+test('writeDelivery puts a drive config in <drive>.iso and an Ignition config in ignition.json, one or the other', async (t) => {
+  const out = tempTree({});
+  t.teardown(out.remove);
+  const drive = await writeDelivery(deliveryFor(catalog.get('rancheros-1.5.8')!, CLOUD, id), out.dir);
+  t.deepEqual(drive, { configDrive: join(out.dir, 'config-2.iso') });
+  t.regex((await execa('xorriso', ['-indev', drive.configDrive!, '-pvd_info'], { all: true })).all!, /Volume Id\s*:\s*config-2/);
+  const fw = await writeDelivery(deliveryFor(catalog.get('flatcar-stable')!, IGNITION, id), out.dir);
+  t.deepEqual(fw, { fwCfg: { name: 'opt/org.flatcar-linux/config', file: join(out.dir, 'ignition.json') } });
+  t.deepEqual(JSON.parse(readFileSync(fw.fwCfg!.file, 'utf8')).passwd.users[0].sshAuthorizedKeys, ['ssh-rsa mine', 'ssh-ed25519 AAAA lab']);
+  t.is(statSync(fw.fwCfg!.file).mode & 0o777, 0o600);
 });
