@@ -1,5 +1,10 @@
 import { mkdtempSync, mkdirSync, rmSync, copyFileSync, existsSync, readFileSync } from 'node:fs';
 import type { ResolvedArtifact } from './artifacts.js';
+import { guestArtifacts, prepareGuestImage, type GuestImage } from './guestimage.js';
+import { labUnits, type GuestUnit } from './guestunits.js';
+import { guestConfig } from './guestconfig.js';
+import { deliveryFor, writeDelivery } from './delivery.js';
+import { nodeMemory } from './boot.js';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { removeState, writeState } from './labstate.js';
@@ -14,15 +19,12 @@ import { DiscoveryService } from './hostservices.js';
 import { Registry } from './registry.js';
 import { ensureNginxImage } from './containerimage.js';
 import { GuestChannel, makeLabKey, type CommandResult, type LabKey } from './guest.js';
-import { buildIso, configDriveFiles, volumeLabel } from './configdrive.js';
-import { ensureLabos } from './imagebuild.js';
+import { buildIso, type NodeIdentity } from './configdrive.js';
 import { requireTools, RUN_TOOLS } from './hosttools.js';
 import { render, type Vars } from './template.js';
 import { LabError } from './errors.js';
 import { killAllDaemons } from './proc.js';
 import { liveStatus, log, section, seconds, warn } from './log.js';
-import type { ImageFiles } from './imagestore.js';
-import { labosBoot } from './boot.js';
 import type { StepTarget } from './steps.js';
 
 /** Lab folders not yet torn down: removed on process exit, whatever ended the process. */
@@ -37,9 +39,6 @@ process.on('exit', () => {
 
 /** How long a booting guest's console may stay silent before the lab presses reset. */
 const BOOT_STALL_MS = Number(process.env.CORELAB_BOOT_STALL_SECONDS ?? 120) * 1000;
-
-/** The user each image's guests are driven as. */
-const IMAGE_USER: Record<string, string> = { labos: 'core' };
 
 export interface LabNode {
   plan: NodePlan;
@@ -68,7 +67,9 @@ export class Lab implements StepTarget {
   readonly vars: Vars = {};
   readonly phases: Record<string, number> = {};
   accel?: Accel;
-  private image?: ImageFiles;
+  private image?: GuestImage;
+  /** Units added to every node's config for an image without them (lab/guestunits.ts). */
+  private addedUnits: GuestUnit[] = [];
   private key?: LabKey;
   private discovery?: DiscoveryService;
   private registry?: Registry;
@@ -130,8 +131,8 @@ export class Lab implements StepTarget {
   async setUp(): Promise<void> {
     const plan = this.plan;
     requireTools(RUN_TOOLS, 'running a scenario');
-    this.image = await this.timed('image', () => ensureLabos({ signal: this.opts.signal }));
-    this.accel = this.opts.accel ?? (await chooseAccel(this.image.kernel));
+    this.image = await this.timed('image', () => prepareGuestImage(plan, { signal: this.opts.signal }));
+    this.accel = this.opts.accel ?? (await chooseAccel(this.image.probeKernel));
     log(`lab folder ${this.dir}; accelerator ${this.accel}`);
     this.key = makeLabKey(join(this.dir, 'id_ed25519'), `corelab-${plan.name}`);
     for (const n of plan.nodes) Object.assign(this.vars, { [`nodes.${n.name}.address`]: n.address, [`nodes.${n.name}.name`]: n.name });
@@ -154,13 +155,17 @@ export class Lab implements StepTarget {
       }
       this.switch = await Switch.start(this.dir);
     });
-    if (this.opts.artifacts?.length) {
+    const artifacts = await guestArtifacts(plan, this.opts.artifacts);
+    const added = labUnits(this.image.entry, artifacts);
+    added.notes.forEach((note) => log(note));
+    this.addedUnits = added.units;
+    if (artifacts.length) {
       // One read-only ISO for every node, labelled "artifacts": labos installs its bin/ into /opt/bin.
       const files: Record<string, string | Buffer> = {};
-      for (const a of this.opts.artifacts) for (const [name, path] of Object.entries(a.binaries)) files[`bin/${name}`] = readFileSync(path);
+      for (const a of artifacts) for (const [name, path] of Object.entries(a.binaries)) files[`bin/${name}`] = readFileSync(path);
       this.artifactsDrive = join(this.dir, 'artifacts.iso');
       await buildIso(this.artifactsDrive, 'artifacts', files);
-      log(`artifacts drive: ${this.opts.artifacts.map((a) => `${a.spec.name} ${a.spec.version} from ${a.source}`).join(', ')}`);
+      log(`artifacts drive: ${artifacts.map((a) => `${a.spec.name} ${a.version ?? a.spec.version} from ${a.source}`).join(', ')}`);
     }
     const labByte = randomBytes(1)[0];
     for (const n of plan.nodes) await this.addNode(n, labByte);
@@ -175,17 +180,12 @@ export class Lab implements StepTarget {
     const lanMac = macFor(labByte, 0, n.index);
     const hostMac = macFor(labByte, 1, n.index);
     const nodeVars: Vars = { ...this.vars, 'node.name': n.name, 'node.address': n.address, 'node.prefix': String(this.plan.prefix), ssh_public_key: this.key!.publicKey };
-    const files = configDriveFiles(n.drive, render(n.config, nodeVars), {
-      instanceId: randomUUID(),
-      hostname: n.name,
-      sshPublicKey: this.key!.publicKey,
-      address: n.address,
-      prefix: this.plan.prefix,
-      lanMac,
-      hostMac,
-    });
-    const iso = join(dir, `${n.drive}.iso`);
-    await buildIso(iso, volumeLabel(n.drive), files);
+    const id: NodeIdentity = { instanceId: randomUUID(), hostname: n.name, sshPublicKey: this.key!.publicKey, address: n.address, prefix: this.plan.prefix, lanMac, hostMac };
+    const { entry, boot, user } = this.image!;
+    const config = guestConfig(entry, render(n.config, nodeVars), id, this.addedUnits);
+    const delivered = await writeDelivery(deliveryFor(entry, config, id, n.drive), dir);
+    const { memoryMb, raisedFrom } = nodeMemory(entry, n.memoryMb);
+    if (raisedFrom !== undefined) log(`${n.name}: memory raised from ${raisedFrom} to ${memoryMb} MiB, the minimum of ${entry.name} (images/catalog.yaml)`);
     const sshPort = await getPort({ host: '127.0.0.1' });
     const published = [];
     for (const guestPort of n.ports) {
@@ -197,15 +197,15 @@ export class Lab implements StepTarget {
     const machine = new Machine({
       name: n.name,
       dir,
-      boot: labosBoot(this.image!),
-      memoryMb: n.memoryMb,
+      boot,
+      memoryMb,
       cpus: n.cpus,
       accel: this.accel!,
-      configDrive: iso,
+      ...delivered,
       extraDrives: this.artifactsDrive ? [this.artifactsDrive] : [],
       netArgs: nodeNetArgs(this.switch!, lanMac, hostMac, sshPort, forwards, published),
     });
-    const guest = new GuestChannel(n.name, sshPort, IMAGE_USER[this.plan.image] ?? 'core', this.key!);
+    const guest = new GuestChannel(n.name, sshPort, user, this.key!);
     this.nodes.set(n.name, { plan: n, machine, guest, sshPort, console: new ConsoleWatch(n.name, machine.consoleLog) });
   }
 

@@ -2,6 +2,7 @@ import { relative } from 'node:path';
 import { isScalar, isMap, type Node } from 'yaml';
 import { YamlSource, closest, type Problem } from './yamlsource.js';
 import { render } from './template.js';
+import type { CatalogEntry, ConfigAgent } from './catalog.js';
 
 /** Top-level keys of a cloud-config that labos understands: cloud-init 22.4's, plus coreos. */
 const CLOUD_INIT_KEYS = [
@@ -16,15 +17,23 @@ const CLOUD_INIT_KEYS = [
 ];
 /** What the coreos: key takes (coreos-cloudinit's, as labos's cloud-init module and Flatcar read it). */
 const COREOS_KEYS = ['etcd', 'etcd2', 'fleet', 'flannel', 'locksmith', 'units', 'update', 'oem'];
+/** Top-level keys Flatcar's coreos-cloudinit reads. */
+const COREOS_CLOUDINIT_KEYS = ['coreos', 'hostname', 'manage_etc_hosts', 'ssh_authorized_keys', 'users', 'write_files'];
+/** Top-level keys RancherOS's cloud-init reads (its own settings live under rancher:). */
+const RANCHEROS_KEYS = ['hostname', 'mounts', 'rancher', 'runcmd', 'ssh_authorized_keys', 'write_files'];
+const AGENT_KEYS: Record<ConfigAgent, string[]> = { 'cloud-init': CLOUD_INIT_KEYS, 'coreos-cloudinit': COREOS_CLOUDINIT_KEYS, rancheros: RANCHEROS_KEYS };
 const UNIT_KEYS = ['name', 'content', 'command', 'enable', 'runtime', 'mask', 'drop-ins', 'drop_ins'];
 
 /**
  * Checks a node's cloud-config without booting: the #cloud-config header, YAML validity (after
- * the lab's {{placeholders}} are filled with sample values), and known keys for labos.
+ * the lab's {{placeholders}} are filled with sample values), and the keys the image's agent reads
+ * (labos's cloud-init when no image is given). An image that reads Ignition may get a JSON config.
  */
-export function lintNodeConfig(file: string, text: string, sampleVars: Record<string, string>): Problem[] {
+export function lintNodeConfig(file: string, text: string, sampleVars: Record<string, string>, image?: CatalogEntry): Problem[] {
   const shown = relative(process.cwd(), file) || file;
   const problems: Problem[] = [];
+  if (image?.config.includes('ignition-fw_cfg') && text.trimStart().startsWith('{')) return lintIgnition(shown, render(text, sampleVars));
+  const agent = image?.agent ?? 'cloud-init';
   if (!text.startsWith('#cloud-config')) {
     problems.push({ file: shown, line: 1, column: 1, message: 'a node config must start with the line "#cloud-config"', fix: 'add "#cloud-config" as its first line (cloud-init ignores user data without it)' });
   }
@@ -33,7 +42,7 @@ export function lintNodeConfig(file: string, text: string, sampleVars: Record<st
     if (!isMap(src.root)) {
       src.problem(src.root, 'a cloud-config must be a mapping of keys (hostname:, write_files:, coreos:, ...)');
     } else {
-      const top = src.map(src.root, 'the cloud-config', CLOUD_INIT_KEYS);
+      const top = src.map(src.root, agent === 'cloud-init' ? 'the cloud-config' : `the cloud-config (${image!.name} reads it with ${agent})`, AGENT_KEYS[agent]);
       const coreos = top.get('coreos')?.value;
       if (coreos) {
         const c = src.map(coreos, 'coreos', COREOS_KEYS);
@@ -53,5 +62,18 @@ function checkUnit(src: YamlSource, unit: Node): void {
   if (cmd && (!isScalar(cmd) || !commands.includes(String(cmd.value)))) {
     const near = isScalar(cmd) ? closest(String(cmd.value), commands) : undefined;
     src.problem(cmd, `unknown unit command "${isScalar(cmd) ? cmd.value : '?'}"`, near ? `did you mean "${near}"?` : `use one of: ${commands.join(', ')}`);
+  }
+}
+
+/** An Ignition config: JSON with ignition.version (the lab adds its key and the hostname). */
+function lintIgnition(shown: string, text: string): Problem[] {
+  try {
+    const ign = JSON.parse(text) as { ignition?: { version?: unknown } };
+    if (typeof ign?.ignition?.version === 'string') return [];
+    return [{ file: shown, line: 1, column: 1, message: 'an Ignition config needs ignition.version', fix: 'add "ignition": { "version": "3.3.0" }' }];
+  } catch (err) {
+    const pos = Number((err as Error).message.match(/position (\d+)/)?.[1] ?? 0);
+    const before = text.slice(0, pos).split('\n');
+    return [{ file: shown, line: before.length, column: before[before.length - 1].length + 1, message: `not valid JSON: ${(err as Error).message}`, fix: 'Ignition configs are JSON; check the quotes and commas here' }];
   }
 }

@@ -8,6 +8,7 @@ import { indent } from './retry.js';
 import { render } from './template.js';
 import type { Accel } from './machine.js';
 import { ARTIFACTS, howToSupply, resolveArtifact, type ResolvedArtifact } from './artifacts.js';
+import { missingImage, requiredArtifacts } from './guestimage.js';
 
 export interface NodeReport {
   name: string;
@@ -26,7 +27,7 @@ export interface ScenarioResult {
   runs?: number;
   /**
    * passed: every step passed; failed: a step failed; error: the lab could not be set up, or the run
-   * was interrupted; skipped: something it requires (an artifact) is not here, said in skipReason.
+   * was interrupted; skipped: something it requires (a downloaded image, an artifact) is not here, said in skipReason.
    */
   status: 'passed' | 'failed' | 'error' | 'skipped';
   error?: string;
@@ -51,8 +52,10 @@ export interface RunOptions extends LabOptions {
 /** Plan → lab resources → steps → result. The lab is torn down whatever happens. */
 export async function runScenario(plan: Plan, opts: RunOptions = {}): Promise<ScenarioResult> {
   const t0 = Date.now();
+  const noImage = missingImage(plan);
+  if (noImage) return skipped(plan, t0, noImage);
   const artifacts: ResolvedArtifact[] = [];
-  for (const name of plan.requires) {
+  for (const name of requiredArtifacts(plan)) {
     const a = await resolveArtifact(name, opts.artifactsDir ?? process.env.CORELAB_ARTIFACTS);
     if (!a) {
       const spec = ARTIFACTS[name];

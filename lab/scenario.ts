@@ -8,6 +8,8 @@ import { lintNodeConfig } from './nodeconfig.js';
 import { ARTIFACTS } from './artifacts.js';
 import { inSubnet, parseSubnet } from './network.js';
 import type { DriveKind } from './configdrive.js';
+import { loadCatalog } from './catalog.js';
+import { imageNameProblem } from './guestimage.js';
 
 /** Checks on a command's output; a plain string means "contains". */
 export interface Matcher {
@@ -113,7 +115,9 @@ export interface Plan {
   file: string;
   name: string;
   description: string;
+  /** A catalog entry (images/catalog.yaml); imageLine is where `image:` stands, for errors. */
   image: string;
+  imageLine?: number;
   subnet: string;
   prefix: number;
   discovery?: { size: number };
@@ -139,7 +143,6 @@ const HTTP = ['url', 'from', 'status', 'body'];
 const EXPECT = ['exit', 'stdout', 'stderr', 'table'];
 const TABLE = ['where', 'count', 'history'];
 const MATCH = ['contains', 'matches', 'equals', 'times'];
-export const IMAGES = ['labos'];
 const DRIVES: DriveKind[] = ['config-2', 'cidata'];
 
 /** The scenario file of a path: the file itself, or scenario.yaml inside a scenario folder. */
@@ -169,9 +172,13 @@ export function loadScenario(path: string): Plan {
   const name = top.has('name') ? src.string(get('name'), '"name"') ?? '' : '';
   const description = top.has('description') ? src.string(get('description'), '"description"') ?? '' : '';
   let image = 'labos';
+  let imageLine: number | undefined;
+  const catalog = loadCatalog();
   if (top.has('image')) {
     image = src.string(get('image'), '"image"') ?? image;
-    if (!IMAGES.includes(image)) src.problem(get('image'), `unknown image "${image}"`, `use one of: ${IMAGES.join(', ')}`);
+    imageLine = src.at(get('image')).line;
+    const p = imageNameProblem(image, catalog);
+    if (p) src.problem(get('image'), p.message, p.fix);
   }
 
   let subnet = '192.168.0.0/24';
@@ -265,7 +272,7 @@ export function loadScenario(path: string): Plan {
     if (!n.config || linted.has(n.configFile)) continue;
     linted.add(n.configFile);
     const sample = Object.fromEntries(known.configList.map((v) => [v, v.endsWith('address') ? '192.0.2.1' : v.includes('url') || v.includes('endpoint') ? 'http://10.0.2.100:2379/x' : 'x']));
-    src.problems.push(...lintNodeConfig(n.configFile, n.config, sample));
+    src.problems.push(...lintNodeConfig(n.configFile, n.config, sample, catalog.get(image)));
     const rel = relative(process.cwd(), n.configFile);
     for (const u of unknownNames(n.config, (v) => known.config(v))) {
       src.problems.push({ line: u.line, column: 1, message: `${rel}: undefined variable {{${u.name}}}`, fix: `known in node configs: ${known.configList.join(', ')}` });
@@ -285,7 +292,7 @@ export function loadScenario(path: string): Plan {
   }
 
   src.throwIfProblems();
-  return { file, name, description, image, subnet, prefix: parsedSubnet.prefix, discovery, requires, registry, nodes, steps, bootTimeoutMs, scenarioTimeoutMs };
+  return { file, name, description, image, imageLine, subnet, prefix: parsedSubnet.prefix, discovery, requires, registry, nodes, steps, bootTimeoutMs, scenarioTimeoutMs };
 }
 
 function readMachine(src: YamlSource, m: Map<string, { value: Node | null }>, out: { memoryMb: number; cpus: number; drive: DriveKind }, where: string): void {

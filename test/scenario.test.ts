@@ -172,3 +172,32 @@ test('a node config that is not valid YAML is named with its line', (t) => {
   const text = problems(t, GOOD, { 'cloud-config.yaml': '#cloud-config\nhostname: [x\n' }).format();
   t.regex(text, /cloud-config\.yaml:\d+:\d+: YAML: /);
 });
+
+test('node configs are linted for the keys their image reads: RancherOS rancher:, Flatcar coreos-cloudinit, Ignition JSON', (t) => {
+  const on = (image: string) => GOOD.replace('name: t\n', `name: t\nimage: ${image}\n`);
+  // RancherOS: rancher: is fine, cloud-init's runcmd too; coreos: is not read there.
+  const rancher = problems(t, on('rancheros-1.5.8'), { 'cloud-config.yaml': '#cloud-config\nrancher:\n  docker: {}\ncoreos:\n  units: []\n' }).format();
+  t.regex(rancher, /cloud-config\.yaml:4:1: unknown key "coreos" in the cloud-config \(rancheros-1\.5\.8 reads it with rancheros\)/);
+  t.notRegex(rancher, /"rancher"/);
+  // Flatcar: coreos-cloudinit has no runcmd or packages.
+  const flatcar = problems(t, on('flatcar-stable'), { 'cloud-config.yaml': '#cloud-config\nruncmd: [ls]\ncoreos:\n  etcd2: {}\n' }).format();
+  t.regex(flatcar, /cloud-config\.yaml:2:1: unknown key "runcmd" in the cloud-config \(flatcar-stable reads it with coreos-cloudinit\)/);
+  // Flatcar takes Ignition JSON too, checked as JSON; labos does not.
+  const tree = tempTree({ ...scenario(on('flatcar-stable')), 'cloud-config.yaml': '{"ignition": {"version": "3.3.0"}}\n' });
+  t.teardown(tree.remove);
+  t.is(loadScenario(tree.dir).image, 'flatcar-stable');
+  t.regex(problems(t, on('flatcar-stable'), { 'cloud-config.yaml': '{"ignition": {}}\n' }).format(), /cloud-config\.yaml:1:1: an Ignition config needs ignition\.version/);
+  t.regex(problems(t, on('flatcar-stable'), { 'cloud-config.yaml': '{"ignition":\n  {"version": "3.3.0",}}\n' }).format(), /cloud-config\.yaml:2:\d+: not valid JSON/);
+  t.regex(problems(t, GOOD, { 'cloud-config.yaml': '{"ignition": {"version": "3.3.0"}}\n' }).format(), /must start with the line "#cloud-config"/);
+});
+
+test('the Flatcar and RancherOS variants load from their files, next to the labos scenario.yaml', (t) => {
+  const flatcar = loadScenario('scenarios/etcd-discovery/flatcar.yaml');
+  t.is(flatcar.name, 'etcd-discovery-flatcar');
+  t.is(flatcar.image, 'flatcar-stable');
+  t.true(flatcar.nodes.every((n) => n.memoryMb === 2048 && n.drive === 'config-2' && n.configFile.endsWith('flatcar-cloud-config.yaml')));
+  const rancher = loadScenario('scenarios/swarm-drain-replicate/rancheros.yaml');
+  t.is(rancher.image, 'rancheros-1.5.8');
+  t.is(rancher.steps.length, loadScenario('scenarios/swarm-drain-replicate').steps.length);
+  t.is(loadScenario('scenarios/etcd-discovery').image, 'labos', 'the folder still means its scenario.yaml');
+});
