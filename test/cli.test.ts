@@ -65,3 +65,36 @@ test('without the fleet artifact the fleet scenario is skipped, with the reason,
   t.is((junit.match(/<skipped message="skipped: it needs fleet v1\.0\.0/g) ?? []).length, 12);
   t.false(/<failure|<error/.test(junit));
 });
+
+test('lint accepts the Flatcar and RancherOS variants, named by file', async (t) => {
+  const r = await corelab(['lint', 'scenarios/etcd-discovery/flatcar.yaml', 'scenarios/swarm-drain-replicate/rancheros.yaml']);
+  t.is(r.exitCode, 0, r.all);
+  t.regex(r.stdout, /scenarios\/etcd-discovery\/flatcar\.yaml: ok \(3 nodes, 10 steps\)/);
+  t.regex(r.stdout, /scenarios\/swarm-drain-replicate\/rancheros\.yaml: ok \(3 nodes, 21 steps\)/);
+});
+
+test('a variant whose image is not cached is skipped with the pull and import commands, in the terminal and in junit', async (t) => {
+  const out = tempTree({});
+  const empty = tempTree({});
+  t.teardown(() => { out.remove(); empty.remove(); });
+  const r = await corelab(['run', 'scenarios/etcd-discovery/flatcar.yaml', 'scenarios/swarm-drain-replicate/rancheros.yaml', '--report', out.dir], { CORELAB_CACHE: empty.dir, CORELAB_ARTIFACTS: '' });
+  t.is(r.exitCode, 0, 'a skip is not a failure: CI without the images stays green');
+  t.regex(r.stdout, /SKIPPED etcd-discovery-flatcar .*0 passed, 0 failed, 10 skipped/);
+  t.regex(r.stdout, /skipped: it boots flatcar-stable, which is not in the image cache \(missing: flatcar_production_qemu_image\.img\); to run it: corelab images pull flatcar-stable .*corelab images import flatcar-stable \/path\/to\/flatcar_production_qemu_image\.img/);
+  t.regex(r.stdout, /SKIPPED swarm-drain-replicate-rancheros .*21 skipped/);
+  const junit = readFileSync(join(out.dir, 'junit.xml'), 'utf8');
+  t.is((junit.match(/<skipped message="skipped: it boots flatcar-stable/g) ?? []).length, 10);
+  t.is((junit.match(/<skipped message="skipped: it boots rancheros-1\.5\.8/g) ?? []).length, 21);
+  t.false(/<failure|<error/.test(junit));
+  t.deepEqual(leftoverDirs('etcd-discovery-flatcar'), [], 'no lab was set up');
+});
+
+test('with the Flatcar image cached but no etcd artifact, the variant is skipped saying how to supply etcd', async (t) => {
+  const cache = tempTree({ 'flatcar_production_qemu_image.img': 'a stand-in qcow2' });
+  t.teardown(cache.remove);
+  const env = { CORELAB_CACHE: cache.dir, CORELAB_ARTIFACTS: '' };
+  t.is((await corelab(['images', 'import', 'flatcar-stable', join(cache.dir, 'flatcar_production_qemu_image.img'), '--offline'], env)).exitCode, 0);
+  const r = await corelab(['run', 'scenarios/etcd-discovery/flatcar.yaml'], env);
+  t.is(r.exitCode, 0);
+  t.regex(r.stdout, /skipped: it needs etcd v3\.4\.33, which is not here; to run it, .*corelab artifacts pull etcd.*corelab artifacts import etcd \/usr\/bin\/etcd/);
+});
