@@ -16,6 +16,8 @@ import { ARTIFACTS, howToSupply, importArtifact, pullArtifact, resolveArtifact }
 import { flaky, shard } from './selection.js';
 import { spawn } from 'node:child_process';
 import { log, seconds } from './log.js';
+import { capBytes, checkpointsDir, listCheckpoints, parseSize, pruneCheckpoints, removeCheckpoint } from './checkpoints.js';
+import { mb } from './download.js';
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -48,8 +50,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--artifacts <dir>', 'a folder with artifacts scenarios require (fleetd and fleetctl, or the fleet release tarball)')
     .option('--repeat <n>', 'run each scenario N times, to expose flakes', (v) => positive(v, '--repeat'), 1)
     .option('--shard <i/n>', 'run only shard I of N of the scenarios (for a CI matrix)')
+    .option('--cold', 'run every step even when a saved checkpoint matches (checkpoints are saved again)')
     .addOption(new Option('--accel <accel>', 'force the accelerator').choices(['kvm', 'tcg']))
-    .action(async (paths: string[], o: { report?: string; keep?: boolean; accel?: 'kvm' | 'tcg'; repeat: number; shard?: string; artifacts?: string }) => {
+    .action(async (paths: string[], o: { report?: string; keep?: boolean; accel?: 'kvm' | 'tcg'; repeat: number; shard?: string; artifacts?: string; cold?: boolean }) => {
       let plans = paths.map((p) => loadScenario(p));
       if (o.shard) {
         plans = shard(plans, o.shard);
@@ -62,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
           if (controller.signal.aborted) break;
           const sub = plans.length > 1 || o.repeat > 1 ? `${plan.name}${o.repeat > 1 ? `-run${run}` : ''}` : '';
           const reportDir = o.report ? join(o.report, sub) : undefined;
-          const r = await runScenario(plan, { reportDir, keepFailed: o.keep, accel: o.accel, artifactsDir: o.artifacts, signal: controller.signal });
+          const r = await runScenario(plan, { reportDir, keepFailed: o.keep, accel: o.accel, artifactsDir: o.artifacts, cold: o.cold, signal: controller.signal });
           if (o.repeat > 1) Object.assign(r, { run, runs: o.repeat });
           results.push(r);
         }
@@ -148,6 +151,44 @@ export async function main(argv: string[]): Promise<number> {
       const lab = findLab(name);
       await down(lab);
       process.stdout.write(`lab ${lab.name} is down\n`);
+    });
+
+  const checkpoints = program.command('checkpoints').description('saved labs that later runs restore instead of replaying the steps before them');
+  checkpoints
+    .command('list')
+    .description('every saved checkpoint: scenario, name, size, when saved and last used')
+    .action(() => {
+      const all = listCheckpoints().sort((a, b) => b.lastUsedAt.localeCompare(a.lastUsedAt));
+      for (const m of all) {
+        process.stdout.write(`${m.key}  ${m.scenario}/${m.checkpoint}  after step ${m.afterStep + 1}  ${mb(m.size)}  saved ${m.createdAt}  used ${m.lastUsedAt}\n`);
+      }
+      const total = all.reduce((a, m) => a + m.size, 0);
+      process.stdout.write(`${all.length} checkpoint(s), ${mb(total)} of a ${mb(capBytes())} cap (CORELAB_CHECKPOINT_CAP) in ${checkpointsDir()}\n`);
+    });
+  checkpoints
+    .command('rm')
+    .description('remove checkpoints by key (or key prefix), or --all')
+    .argument('[keys...]')
+    .option('--all', 'remove every checkpoint')
+    .action((keys: string[], o: { all?: boolean }) => {
+      const all = listCheckpoints();
+      if (!o.all && !keys.length) throw new LabError('name the checkpoints to remove', { fix: 'corelab checkpoints rm KEY (see corelab checkpoints list), or --all' });
+      for (const k of o.all ? all.map((m) => m.key) : keys) {
+        const match = all.filter((m) => m.key.startsWith(k));
+        if (match.length !== 1) throw new LabError(match.length ? `"${k}" matches ${match.length} checkpoints` : `no checkpoint "${k}"`, { fix: 'give more of the key; corelab checkpoints list shows them' });
+        removeCheckpoint(match[0].key);
+        process.stdout.write(`removed ${match[0].key} (${match[0].scenario}/${match[0].checkpoint})\n`);
+      }
+    });
+  checkpoints
+    .command('prune')
+    .description('remove least recently used checkpoints until the store fits its cap')
+    .option('--max-size <size>', 'the cap for this prune, e.g. 10G (default CORELAB_CHECKPOINT_CAP or 20G)')
+    .action((o: { maxSize?: string }) => {
+      const cap = o.maxSize ? parseSize(o.maxSize) : capBytes();
+      const removed = pruneCheckpoints(cap);
+      for (const m of removed) process.stdout.write(`removed ${m.key} (${m.scenario}/${m.checkpoint}, ${mb(m.size)}, last used ${m.lastUsedAt})\n`);
+      process.stdout.write(`${removed.length} removed; ${mb(listCheckpoints().reduce((a, m) => a + m.size, 0))} left of a ${mb(cap)} cap\n`);
     });
 
   const artifacts = program.command('artifacts').description('programs the lab hands guests that their image lacks (fleet; etcd 3.4 for Flatcar)');
@@ -275,6 +316,10 @@ function summary(results: ScenarioResult[]): void {
     process.stdout.write(`${r.status.toUpperCase()} ${r.scenario}${r.run ? ` (run ${r.run}/${r.runs})` : ''} in ${seconds(r.durationMs)}: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
     if (r.error) process.stdout.write(`  ${r.error.split('\n').join('\n  ')}\n`);
     if (r.skipReason) process.stdout.write(`  skipped: ${r.skipReason}\n`);
+    const cp = r.checkpoint;
+    if (cp?.restored) process.stdout.write(`  restored from checkpoint "${cp.restored}" (${cp.key}): the steps before it were not run again\n`);
+    else if (cp?.coldReason) process.stdout.write(`  cold run: ${cp.coldReason}\n`);
+    for (const x of cp?.saved ?? []) process.stdout.write(`  saved checkpoint "${x.name}" (${x.key}, ${mb(x.bytes)}) in ${seconds(x.ms)}\n`);
     for (const s of r.steps.filter((x) => x.status === 'failed')) {
       process.stdout.write(`  failed: step ${s.index + 1} "${s.name}" (${r.file}:${s.line}) on ${s.node}\n`);
       if (s.command) process.stdout.write(`    $ ${s.command}\n    exit status ${s.exitCode ?? 'none'}\n`);

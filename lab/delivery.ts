@@ -64,7 +64,13 @@ export function fwCfgArgs(name: string, file: string): string[] {
  * Puts a delivery into the node's folder: the config drive ISO (<drive>.iso), or the Ignition
  * file (ignition.json) for fw_cfg. What Machine gets: one or the other, never both.
  */
-export async function writeDelivery(d: Delivery, dir: string): Promise<{ configDrive?: string; fwCfg?: { name: string; file: string } }> {
+/** Where a node's config went: the drive QEMU attaches, or the file it hands over by fw_cfg. */
+export interface Delivered {
+  configDrive?: string;
+  fwCfg?: { name: string; file: string };
+}
+
+export async function writeDelivery(d: Delivery, dir: string): Promise<Delivered> {
   if (d.kind === 'drive') {
     const iso = join(dir, `${d.drive}.iso`);
     await buildIso(iso, d.label, d.files);

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import ssh2 from 'ssh2';
 
 const { Client, utils } = ssh2;
@@ -29,6 +29,15 @@ export function makeLabKey(privateKeyFile: string, comment = 'corelab'): LabKey 
   writeFileSync(privateKeyFile, pair.private, { mode: 0o600 });
   writeFileSync(`${privateKeyFile}.pub`, pair.public + '\n', { mode: 0o644 });
   return { privateKey: pair.private, publicKey: pair.public.trim(), privateKeyFile };
+}
+
+/** A saved key pair (a checkpoint's), copied to privateKeyFile: restored guests trust only it. */
+export function loadLabKey(from: string, privateKeyFile: string): LabKey {
+  const privateKey = readFileSync(from, 'utf8');
+  const publicKey = readFileSync(`${from}.pub`, 'utf8').trim();
+  writeFileSync(privateKeyFile, privateKey, { mode: 0o600 });
+  writeFileSync(`${privateKeyFile}.pub`, publicKey + '\n', { mode: 0o644 });
+  return { privateKey, publicKey, privateKeyFile };
 }
 
 /** The command channel to one guest: SSH to its forwarded port on 127.0.0.1, as its image's user. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { relative } from 'node:path';
 import { loadCatalog, type Catalog, type CatalogEntry } from './catalog.js';
 import { labosBoot, pulledBoot, type BootSpec } from './boot.js';
@@ -17,6 +18,8 @@ export interface GuestImage {
   user: string;
   /** A kernel to probe KVM with (the image's own, else labos's when built); none for a disk image alone. */
   probeKernel?: string;
+  /** What identifies the image's content (labos: its recipe hash; downloaded: its files' digests), for checkpoint keys. */
+  key: string;
 }
 
 /** Whether the image is built locally (labos) rather than downloaded. */
@@ -71,14 +74,16 @@ export async function prepareGuestImage(plan: Plan, opts: { signal?: AbortSignal
   if (isBuilt(entry)) {
     if (entry.build !== 'labos') throw new LabError(`image ${entry.name} is built from images/${entry.build}, which the lab cannot boot`, { ...where(plan), fix: 'use image: labos' });
     const img = await ensureLabos({ signal: opts.signal });
-    return { entry, boot: labosBoot(img), user: entry.user, probeKernel: img.kernel };
+    return { entry, boot: labosBoot(img), user: entry.user, probeKernel: img.kernel, key: img.key };
   }
   const { image, missing } = cachedImage(entry.name, catalog);
   if (!image) {
     throw new LabError(`image ${entry.name} is not in the cache (missing: ${missing.join(', ')})`, { ...where(plan), fix: pullHint(entry, missing) });
   }
   const boot = pulledBoot(entry, image.files);
-  return { entry, boot, user: entry.user, probeKernel: boot.kernel?.kernel ?? findBuiltImage('labos')?.kernel };
+  // Cached files are named by their sha256 (content-addressed), so their paths identify the content.
+  const key = createHash('sha256').update(JSON.stringify(Object.entries(image.files).sort())).digest('hex');
+  return { entry, boot, user: entry.user, probeKernel: boot.kernel?.kernel ?? findBuiltImage('labos')?.kernel, key };
 }
 
 /** Every artifact the scenario needs on its image: what it requires, plus etcd/fleet an image without them needs. */

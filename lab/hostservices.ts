@@ -1,8 +1,9 @@
 import { createServer, request, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { cpSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import getPort from 'get-port';
-import { Daemon, assertStarted } from './proc.js';
+import { Daemon, assertStarted, frozen } from './proc.js';
 import { LabError } from './errors.js';
 import { NotYet, waitUntil } from './retry.js';
 import { HOST_SERVICES_ADDR, type GuestForward } from './network.js';
@@ -36,7 +37,9 @@ export class DiscoveryService {
     return { name: 'discovery', guestAddr: HOST_SERVICES_ADDR, guestPort: DiscoveryService.GUEST_PORT, hostPort: this.frontPort };
   }
 
-  static async start(labDir: string): Promise<DiscoveryService> {
+  /** Starts it; with `from`, on a copy of a checkpoint's data (the tokens and the members registered in them). */
+  static async start(labDir: string, from?: string): Promise<DiscoveryService> {
+    if (from) cpSync(from, join(labDir, 'discovery-etcd'), { recursive: true });
     const [clientPort, peerPort, frontPort] = [await getPort({ host: '127.0.0.1' }), await getPort({ host: '127.0.0.1' }), await getPort({ host: '127.0.0.1' })];
     const client = `http://127.0.0.1:${clientPort}`;
     const peer = `http://127.0.0.1:${peerPort}`;
@@ -71,6 +74,15 @@ export class DiscoveryService {
 
   get running(): boolean {
     return this.etcd.running;
+  }
+
+  /** Copies etcd's data folder to dest, with etcd stopped (SIGSTOP) meanwhile so no write is half done. */
+  snapshotTo(dest: string): void {
+    frozen(this.etcd, () => cpSync(this.dataDir, dest, { recursive: true }));
+  }
+
+  private get dataDir(): string {
+    return join(dirname(this.etcd.logFile), 'discovery-etcd');
   }
 
   async stop(): Promise<void> {

@@ -36,6 +36,10 @@ for (const r of results) {
   const title = r.scenario + (r.run ? ' (run ' + r.run + '/' + r.runs + ')' : '');
   root.append(el('h2', { className: r.status }, title + ': ' + r.status + ' in ' + secs(r.durationMs) + (r.accel ? ' (' + r.accel + ')' : '')));
   if (r.error) root.append(el('pre', { className: 'error' }, r.error));
+  const cp = r.checkpoint;
+  if (cp && cp.restored) root.append(el('p', { className: 'checkpoint' }, 'restored from checkpoint "' + cp.restored + '" (' + cp.key + '): the steps before it were not run again'));
+  else if (cp && cp.coldReason) root.append(el('p', { className: 'checkpoint' }, 'cold run: ' + cp.coldReason));
+  for (const x of (cp && cp.saved) || []) root.append(el('p', { className: 'checkpoint' }, 'saved checkpoint "' + x.name + '" in ' + secs(x.ms)));
   const lanes = [...r.nodes.map((n) => n.name), 'lab', 'host'];
   const tl = el('div', { className: 'timeline' });
   const laneEls = {};

@@ -3,7 +3,7 @@ import type { ResolvedArtifact } from './artifacts.js';
 import { guestArtifacts, prepareGuestImage, type GuestImage } from './guestimage.js';
 import { labUnits, type GuestUnit } from './guestunits.js';
 import { guestConfig } from './guestconfig.js';
-import { deliveryFor, writeDelivery } from './delivery.js';
+import { deliveryFor, writeDelivery, type Delivered } from './delivery.js';
 import { nodeMemory } from './boot.js';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -18,7 +18,8 @@ import { Switch, nodeNetArgs, macFor } from './network.js';
 import { DiscoveryService } from './hostservices.js';
 import { Registry } from './registry.js';
 import { ensureNginxImage } from './containerimage.js';
-import { GuestChannel, makeLabKey, type CommandResult, type LabKey } from './guest.js';
+import { GuestChannel, loadLabKey, makeLabKey, type CommandResult, type LabKey } from './guest.js';
+import { capBytes, checkpointDir, commitCheckpoint, newCheckpointDir, pruneCheckpoints, type CheckpointMeta, type CheckpointPoint } from './checkpoints.js';
 import { buildIso, type NodeIdentity } from './configdrive.js';
 import { requireTools, RUN_TOOLS } from './hosttools.js';
 import { render, type Vars } from './template.js';
@@ -75,6 +76,8 @@ export class Lab implements StepTarget {
   private registry?: Registry;
   private artifactsDrive?: string;
   private switch?: Switch;
+  /** Makes the nodes' MAC addresses; kept in checkpoints. */
+  private labByte?: number;
   private torn = false;
   /** When the machines were started, for the report's timeline. */
   bootStartedAt?: string;
@@ -128,12 +131,25 @@ export class Lab implements StepTarget {
     }
   }
 
-  async setUp(): Promise<void> {
-    const plan = this.plan;
+  /** The image and the accelerator: what the lab needs before it is set up or restored. */
+  async prepare(): Promise<void> {
+    if (this.image) return;
     requireTools(RUN_TOOLS, 'running a scenario');
-    this.image = await this.timed('image', () => prepareGuestImage(plan, { signal: this.opts.signal }));
+    this.image = await this.timed('image', () => prepareGuestImage(this.plan, { signal: this.opts.signal }));
     this.accel = this.opts.accel ?? (await chooseAccel(this.image.probeKernel));
     log(`lab folder ${this.dir}; accelerator ${this.accel}`);
+  }
+
+  /** What identifies the image the nodes boot (its recipe hash or digest), for checkpoint keys. */
+  get imageKey(): string {
+    if (!this.image) throw new LabError('the lab is not prepared');
+    return this.image.key;
+  }
+
+  /** A cold start: host services, switch, config drives, and every node booted from its image. */
+  async setUp(): Promise<void> {
+    const plan = this.plan;
+    await this.prepare();
     this.key = makeLabKey(join(this.dir, 'id_ed25519'), `corelab-${plan.name}`);
     for (const n of plan.nodes) Object.assign(this.vars, { [`nodes.${n.name}.address`]: n.address, [`nodes.${n.name}.name`]: n.name });
     await this.timed('host services', async () => {
@@ -156,7 +172,7 @@ export class Lab implements StepTarget {
       this.switch = await Switch.start(this.dir);
     });
     const artifacts = await guestArtifacts(plan, this.opts.artifacts);
-    const added = labUnits(this.image.entry, artifacts);
+    const added = labUnits(this.image!.entry, artifacts);
     added.notes.forEach((note) => log(note));
     this.addedUnits = added.units;
     if (artifacts.length) {
@@ -167,25 +183,159 @@ export class Lab implements StepTarget {
       await buildIso(this.artifactsDrive, 'artifacts', files);
       log(`artifacts drive: ${artifacts.map((a) => `${a.spec.name} ${a.version ?? a.spec.version} from ${a.source}`).join(', ')}`);
     }
-    const labByte = randomBytes(1)[0];
-    for (const n of plan.nodes) await this.addNode(n, labByte);
+    this.labByte = randomBytes(1)[0];
+    for (const n of plan.nodes) await this.addNode(n);
     await this.timed('boot', () => this.boot());
     this.ready = true;
     this.saveState();
   }
 
-  private async addNode(n: NodePlan, labByte: number): Promise<void> {
+  /**
+   * Instead of setUp(): the lab as a checkpoint saved it. The host services start on copies of their
+   * saved data, the switch and host ports are new, each running node resumes from its saved memory
+   * on an overlay of its saved disk, and the guests' clocks are set to now.
+   */
+  async restore(meta: CheckpointMeta): Promise<void> {
+    await this.prepare();
+    const cp = checkpointDir(meta.key);
+    this.key = loadLabKey(join(cp, 'id_ed25519'), join(this.dir, 'id_ed25519'));
+    Object.assign(this.vars, meta.vars);
+    await this.timed('host services', async () => {
+      if (meta.services.discovery) {
+        this.discovery = await DiscoveryService.start(this.dir, join(cp, 'discovery'));
+        log(`discovery: etcd on 127.0.0.1:${this.discovery.etcdPort} with the checkpoint's data`);
+      }
+      if (meta.services.registry) {
+        this.registry = await Registry.start(this.dir, join(cp, 'registry'));
+        log(`registry mirror on 127.0.0.1:${this.registry.port} with the checkpoint's storage`);
+      }
+      this.switch = await Switch.start(this.dir);
+    });
+    if (meta.artifactsDrive) this.artifactsDrive = join(cp, 'artifacts.iso');
+    this.labByte = meta.labByte;
+    for (const n of this.plan.nodes) {
+      const saved = meta.nodes.find((x) => x.name === n.name);
+      if (!saved) throw new LabError(`checkpoint ${meta.key} has no node ${n.name}`);
+      const d = join(cp, 'nodes', n.name);
+      const delivered: Delivered = {
+        configDrive: existsSync(join(d, 'config.iso')) ? join(d, 'config.iso') : undefined,
+        fwCfg: saved.fwCfgName ? { name: saved.fwCfgName, file: join(d, 'ignition.json') } : undefined,
+      };
+      await this.addNode(n, { delivered, disk: saved.hasDisk ? join(d, 'disk.qcow2') : undefined, state: saved.state === 'running' ? join(d, 'state.zst') : undefined });
+    }
+    await this.timed('restore', async () => {
+      const running = [...this.nodes.values()].filter((n) => n.machine.spec.incoming);
+      const t0 = Date.now();
+      this.bootStartedAt = new Date(t0).toISOString();
+      await Promise.all(running.map((n) => n.machine.start()));
+      this.saveState();
+      log(`${running.length} node(s) resumed from their saved memory in ${seconds(Date.now() - t0)}`);
+      await Promise.all(
+        running.map(async (n) => {
+          await n.guest.waitReady({ timeoutMs: 180_000, signal: this.opts.signal, alive: () => n.machine.alive, consoleTail: () => n.machine.consoleTail(15) });
+          n.bootMs = Date.now() - t0;
+        }),
+      );
+      await this.syncClocks();
+      log(`SSH answers on ${running.map((n) => n.plan.name).join(', ')} after ${seconds(Date.now() - t0)}; guest clocks set`);
+    });
+    this.ready = true;
+    this.saveState();
+  }
+
+  /**
+   * Saves the lab into the checkpoint store under point.key: each running VM's memory and a copy
+   * of its disk (the VM is stopped for that, then runs on), each powered-off node's disk, the host
+   * services' data, the SSH key, the variables. A lab that cannot be saved (a node paused, a
+   * partition in place) is said so and not saved; saving never fails the run.
+   */
+  async saveCheckpoint(point: CheckpointPoint, stepName: string): Promise<CheckpointMeta | undefined> {
+    const nodes = [...this.nodes.values()];
+    const why = nodes.find((n) => n.machine.state === 'paused') ? 'a node is paused' : this.partitions.active ? 'a partition is in place' : undefined;
+    if (why) {
+      warn(`checkpoint "${point.name}" not saved: ${why} (the lab can only save running or powered-off nodes on a whole network)`);
+      return undefined;
+    }
+    const t0 = Date.now();
+    const tmp = newCheckpointDir(point.key);
+    liveLabDirs.add(tmp);
+    try {
+      copyFileSync(this.key!.privateKeyFile, join(tmp, 'id_ed25519'));
+      copyFileSync(`${this.key!.privateKeyFile}.pub`, join(tmp, 'id_ed25519.pub'));
+      for (const n of nodes) {
+        const d = join(tmp, 'nodes', n.plan.name);
+        mkdirSync(d, { recursive: true });
+        const { configDrive, fwCfg } = n.machine.spec;
+        if (configDrive) copyFileSync(configDrive, join(d, 'config.iso'));
+        if (fwCfg) copyFileSync(fwCfg.file, join(d, 'ignition.json'));
+      }
+      await Promise.all(nodes.filter((n) => n.machine.state === 'running').map((n) => n.machine.saveTo(join(tmp, 'nodes', n.plan.name, 'state.zst'), join(tmp, 'nodes', n.plan.name, 'disk.qcow2'))));
+      await this.syncClocks();
+      for (const n of nodes) {
+        if (n.machine.state === 'off' && existsSync(n.machine.overlay)) copyFileSync(n.machine.overlay, join(tmp, 'nodes', n.plan.name, 'disk.qcow2'));
+      }
+      this.discovery?.snapshotTo(join(tmp, 'discovery'));
+      this.registry?.snapshotTo(join(tmp, 'registry'));
+      if (this.artifactsDrive) copyFileSync(this.artifactsDrive, join(tmp, 'artifacts.iso'));
+      const now = new Date().toISOString();
+      const meta = await commitCheckpoint(tmp, {
+        key: point.key,
+        scenario: this.plan.name,
+        file: this.plan.file,
+        checkpoint: point.name,
+        afterStep: point.afterStep,
+        afterStepName: stepName,
+        createdAt: now,
+        lastUsedAt: now,
+        inputs: point.inputs,
+        accel: this.accel!,
+        labByte: this.labByte!,
+        vars: { ...this.vars },
+        nodes: nodes.map((n) => ({ name: n.plan.name, state: n.machine.state === 'running' ? 'running' : 'off', hasDisk: existsSync(join(tmp, 'nodes', n.plan.name, 'disk.qcow2')), fwCfgName: n.machine.spec.fwCfg?.name })),
+        services: { discovery: !!this.discovery, registry: !!this.registry },
+        artifactsDrive: !!this.artifactsDrive,
+        saveSeconds: (Date.now() - t0) / 1000,
+      });
+      log(`checkpoint "${point.name}" saved in ${seconds(Date.now() - t0)}: ${Math.round(meta.size / 1024 ** 2)} MB, key ${meta.key}`);
+      for (const m of pruneCheckpoints(capBytes(), [meta.key])) log(`checkpoint store over its cap: removed ${m.scenario}/${m.checkpoint} (${m.key}, last used ${m.lastUsedAt})`);
+      return meta;
+    } catch (err) {
+      warn(`checkpoint "${point.name}" not saved: ${(err as Error).message}`);
+      return undefined;
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+      liveLabDirs.delete(tmp);
+    }
+  }
+
+  /** Sets every running guest's clock to the host's: a saved guest wakes up at the time it was saved. */
+  async syncClocks(): Promise<void> {
+    await Promise.all(
+      [...this.nodes.values()]
+        .filter((n) => n.machine.state === 'running')
+        .map(async (n) => {
+          const r = await this.run(n.plan.name, `sudo -n date -u -s @${(Date.now() / 1000).toFixed(3)} >/dev/null`, 30_000);
+          if (r.exitCode !== 0) warn(`${n.plan.name}: could not set the guest clock: ${r.stderr.trim() || r.error}`);
+        }),
+    );
+  }
+
+  /** A node's machine and channel; from a checkpoint, on its saved config drive, disk and memory. */
+  private async addNode(n: NodePlan, saved?: { delivered: Delivered; disk?: string; state?: string }): Promise<void> {
     const dir = join(this.dir, n.name);
     mkdirSync(dir);
-    const lanMac = macFor(labByte, 0, n.index);
-    const hostMac = macFor(labByte, 1, n.index);
-    const nodeVars: Vars = { ...this.vars, 'node.name': n.name, 'node.address': n.address, 'node.prefix': String(this.plan.prefix), ssh_public_key: this.key!.publicKey };
-    const id: NodeIdentity = { instanceId: randomUUID(), hostname: n.name, sshPublicKey: this.key!.publicKey, address: n.address, prefix: this.plan.prefix, lanMac, hostMac };
+    const lanMac = macFor(this.labByte!, 0, n.index);
+    const hostMac = macFor(this.labByte!, 1, n.index);
     const { entry, boot, user } = this.image!;
-    const config = guestConfig(entry, render(n.config, nodeVars), id, this.addedUnits);
-    const delivered = await writeDelivery(deliveryFor(entry, config, id, n.drive), dir);
+    let delivered = saved?.delivered;
+    if (!delivered) {
+      const nodeVars: Vars = { ...this.vars, 'node.name': n.name, 'node.address': n.address, 'node.prefix': String(this.plan.prefix), ssh_public_key: this.key!.publicKey };
+      const id: NodeIdentity = { instanceId: randomUUID(), hostname: n.name, sshPublicKey: this.key!.publicKey, address: n.address, prefix: this.plan.prefix, lanMac, hostMac };
+      const config = guestConfig(entry, render(n.config, nodeVars), id, this.addedUnits);
+      delivered = await writeDelivery(deliveryFor(entry, config, id, n.drive), dir);
+    }
     const { memoryMb, raisedFrom } = nodeMemory(entry, n.memoryMb);
-    if (raisedFrom !== undefined) log(`${n.name}: memory raised from ${raisedFrom} to ${memoryMb} MiB, the minimum of ${entry.name} (images/catalog.yaml)`);
+    if (raisedFrom !== undefined && !saved) log(`${n.name}: memory raised from ${raisedFrom} to ${memoryMb} MiB, the minimum of ${entry.name} (images/catalog.yaml)`);
     const sshPort = await getPort({ host: '127.0.0.1' });
     const published = [];
     for (const guestPort of n.ports) {
@@ -204,6 +354,8 @@ export class Lab implements StepTarget {
       ...delivered,
       extraDrives: this.artifactsDrive ? [this.artifactsDrive] : [],
       netArgs: nodeNetArgs(this.switch!, lanMac, hostMac, sshPort, forwards, published),
+      backing: saved?.disk,
+      incoming: saved?.state,
     });
     const guest = new GuestChannel(n.name, sshPort, user, this.key!);
     this.nodes.set(n.name, { plan: n, machine, guest, sshPort, console: new ConsoleWatch(n.name, machine.consoleLog) });

@@ -19,6 +19,11 @@ export class Partitions {
 
   constructor(private host: PartitionHost) {}
 
+  /** Whether some node still drops lab traffic. */
+  get active(): boolean {
+    return this.cut.size > 0;
+  }
+
   async partition(groups: string[][]): Promise<string> {
     for (const group of groups) {
       const others = groups.filter((g) => g !== group).flat().map((n) => this.host.address(n));

@@ -77,6 +77,16 @@ export class Daemon {
 
 const live = new Set<Daemon>();
 
+/** Runs fn with the daemon stopped (SIGSTOP), so files it writes are not changing; SIGCONT after. */
+export function frozen<T>(d: Daemon, fn: () => T): T {
+  d.kill('SIGSTOP');
+  try {
+    return fn();
+  } finally {
+    d.kill('SIGCONT');
+  }
+}
+
 /** Last resort on process exit: no lab process outlives the lab. */
 export function killAllDaemons(): void {
   for (const d of live) d.kill('SIGKILL');

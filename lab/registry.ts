@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import getPort from 'get-port';
-import { Daemon } from './proc.js';
+import { Daemon, frozen } from './proc.js';
 import { LabError } from './errors.js';
 import { requireTools } from './hosttools.js';
 import { NotYet, indent, waitUntil } from './retry.js';
@@ -34,10 +34,12 @@ export class Registry {
     readonly logFile: string,
   ) {}
 
-  static async start(labDir: string): Promise<Registry> {
+  /** Starts it; with `from`, on a copy of a checkpoint's storage (already seeded). */
+  static async start(labDir: string, from?: string): Promise<Registry> {
     requireTools(['docker-registry', 'skopeo'], 'the registry mirror');
     const port = await getPort({ host: '127.0.0.1' });
     const storage = join(labDir, 'registry');
+    if (from) cpSync(from, storage, { recursive: true });
     mkdirSync(storage, { recursive: true });
     const configFile = join(labDir, 'registry.yml');
     // JSON is YAML: no auth, no TLS, loopback only; the access log (on stdout) records every pull.
@@ -83,6 +85,11 @@ export class Registry {
 
   get running(): boolean {
     return this.daemon.running;
+  }
+
+  /** Copies the storage to dest, with the registry stopped (SIGSTOP) meanwhile. */
+  snapshotTo(dest: string): void {
+    frozen(this.daemon, () => cpSync(join(dirname(this.logFile), 'registry'), dest, { recursive: true }));
   }
 
   get pid(): number | undefined {

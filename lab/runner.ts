@@ -7,6 +7,7 @@ import { log, section, seconds } from './log.js';
 import { indent } from './retry.js';
 import { render } from './template.js';
 import type { Accel } from './machine.js';
+import { checkpointPoints, damage, labVersion, qemuVersion, readMeta, removeCheckpoint, touchCheckpoint, whyNoMatch, type CheckpointMeta, type CheckpointPoint } from './checkpoints.js';
 import { ARTIFACTS, howToSupply, resolveArtifact, type ResolvedArtifact } from './artifacts.js';
 import { missingImage, requiredArtifacts } from './guestimage.js';
 
@@ -36,6 +37,7 @@ export interface ScenarioResult {
   durationMs: number;
   accel?: Accel;
   phases: Record<string, number>;
+  checkpoint?: CheckpointReport;
   nodes: NodeReport[];
   steps: StepResult[];
 }
@@ -47,6 +49,38 @@ export interface RunOptions extends LabOptions {
   keepFailed?: boolean;
   /** Where consoles are copied before the lab is torn down. */
   reportDir?: string;
+  /** Run every step even when a checkpoint matches (checkpoints are still saved). */
+  cold?: boolean;
+}
+
+/** What a run did with the scenario's checkpoints. */
+export interface CheckpointReport {
+  /** The checkpoint the run started from, if it was restored. */
+  restored?: string;
+  key?: string;
+  /** Why a run with checkpoints went cold (none saved yet, stale, damaged, failed to restore). */
+  coldReason?: string;
+  /** Checkpoints this run saved, and how long saving each took. */
+  saved: Array<{ name: string; key: string; ms: number; bytes: number }>;
+  /** When the first step after a checkpoint started, from the start of the run, less time spent saving. */
+  reached?: { name: string; ms: number; mode: 'cold' | 'restored' };
+}
+
+/**
+ * The furthest checkpoint with a saved, undamaged match; else why there is none (one line).
+ * A damaged checkpoint is removed (this run will save it again).
+ */
+async function pickCheckpoint(plan: Plan, points: CheckpointPoint[]): Promise<{ meta?: CheckpointMeta; reason?: string } | undefined> {
+  if (!points.length) return undefined;
+  for (const p of [...points].reverse()) {
+    const meta = readMeta(p.key);
+    if (!meta) continue;
+    const bad = await damage(meta);
+    if (!bad) return { meta };
+    removeCheckpoint(meta.key);
+    return { reason: `checkpoint "${p.name}" (${p.key}) is damaged: ${bad}; removed it` };
+  }
+  return { reason: whyNoMatch(points[points.length - 1], plan) };
 }
 
 /** Plan → lab resources → steps → result. The lab is torn down whatever happens. */
@@ -69,17 +103,53 @@ export async function runScenario(plan: Plan, opts: RunOptions = {}): Promise<Sc
   const signal = AbortSignal.any([opts.signal, timeout].filter((x): x is AbortSignal => !!x));
   const stopped = () => (timeout?.aborted ? `the scenario ran out of its ${plan.scenarioTimeoutMs! / 1000}s (timeouts.scenario)` : 'interrupted');
   opts = { ...opts, signal };
-  const lab = new Lab(plan, opts);
+  let lab = new Lab(plan, opts);
   const steps: StepResult[] = [];
   let error: string | undefined;
   let consoles: Record<string, string> = {};
+  let points: CheckpointPoint[] = [];
+  let restored: CheckpointMeta | undefined;
+  const checkpoint: CheckpointReport = { saved: [] };
   try {
-    await section(`scenario ${plan.name}: set up ${plan.nodes.length} node(s)`, () => lab.setUp());
+    await section(`scenario ${plan.name}: set up ${plan.nodes.length} node(s)`, async () => {
+      await lab.prepare();
+      points = checkpointPoints(plan, { imageKey: lab.imageKey, accel: lab.accel!, qemu: await qemuVersion(), lab: labVersion(), artifacts: Object.fromEntries(artifacts.map((a) => [a.spec.name, a.sha256])) });
+      const pick = opts.cold ? undefined : await pickCheckpoint(plan, points);
+      if (opts.cold && points.length) log(`checkpoint: --cold, so every step runs; ${points.map((p) => `"${p.name}"`).join(', ')} will be saved again`);
+      if (pick?.meta) {
+        try {
+          await section(`restore checkpoint "${pick.meta.checkpoint}" (after step ${pick.meta.afterStep + 1}, saved ${pick.meta.createdAt})`, () => lab.restore(pick.meta!));
+          restored = pick.meta;
+          touchCheckpoint(restored);
+        } catch (err) {
+          if (opts.signal?.aborted) throw err;
+          checkpoint.coldReason = `checkpoint "${pick.meta.checkpoint}" could not be restored (${formatError(err).split('\n')[0]}); running cold`;
+          log(checkpoint.coldReason);
+          await lab.tearDown();
+          lab = new Lab(plan, opts);
+          await lab.prepare();
+        }
+      } else if (pick?.reason) {
+        checkpoint.coldReason = pick.reason;
+        log(`checkpoint: ${pick.reason}; running cold`);
+      }
+      if (!restored) await lab.setUp();
+    });
+    if (restored) Object.assign(checkpoint, { restored: restored.checkpoint, key: restored.key });
     let failed = false;
     for (const step of plan.steps) {
+      if (restored && step.index <= restored.afterStep) {
+        steps.push({ index: step.index, name: step.name, kind: step.kind, node: step.node, line: step.line, status: 'skipped', startedAt: new Date().toISOString(), durationMs: 0, attempts: 0, message: `restored from checkpoint "${restored.checkpoint}": this step passed in the run that saved it (${restored.createdAt})` });
+        continue;
+      }
       if (failed || opts.signal?.aborted) {
         steps.push({ index: step.index, name: step.name, kind: step.kind, node: step.node, line: step.line, status: 'skipped', startedAt: new Date().toISOString(), durationMs: 0, attempts: 0, message: opts.signal?.aborted ? stopped() : 'an earlier step failed' });
         continue;
+      }
+      const after = points.find((p) => p.afterStep === step.index - 1);
+      if (after && (!restored || restored.afterStep === after.afterStep)) {
+        // Time to reach the first step after a checkpoint, without the time spent saving one.
+        checkpoint.reached ??= { name: after.name, ms: Date.now() - t0 - checkpoint.saved.reduce((a, x) => a + x.ms, 0), mode: restored ? 'restored' : 'cold' };
       }
       const r = await section(`step ${step.index + 1}/${plan.steps.length}: ${step.name} [${render(step.node, lab.vars)}]`, () => runStep(step, lab, lab.vars, opts.signal));
       const trouble = lab.consoleTrouble();
@@ -91,6 +161,12 @@ export async function runScenario(plan: Plan, opts: RunOptions = {}): Promise<Sc
       steps.push(r);
       logStep(r);
       if (r.status === 'failed') failed = true;
+      const point = points.find((p) => p.afterStep === step.index);
+      if (point && !failed && !opts.signal?.aborted) {
+        const s0 = Date.now();
+        const meta = await section(`save checkpoint "${point.name}"`, () => lab.saveCheckpoint(point, step.name));
+        if (meta) checkpoint.saved.push({ name: point.name, key: meta.key, ms: Date.now() - s0, bytes: meta.size });
+      }
     }
     if (opts.signal?.aborted) error = stopped();
     else if (opts.keepFailed && failed) await holdForInspection(lab, opts.signal!);
@@ -114,6 +190,7 @@ export async function runScenario(plan: Plan, opts: RunOptions = {}): Promise<Sc
     durationMs: Date.now() - t0,
     accel: lab.accel,
     phases: lab.phases,
+    checkpoint: points.length ? checkpoint : undefined,
     nodes: [...lab.nodes.values()].map((n) => ({
       name: n.plan.name,
       address: n.plan.address,

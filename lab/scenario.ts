@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { isScalar, isSeq, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import { YamlSource, FileProblems } from './yamlsource.js';
 import { LabError } from './errors.js';
 import { unknownNames } from './template.js';
@@ -45,6 +45,8 @@ interface StepBase {
   name: string;
   line: number;
   note?: string;
+  /** Save the lab after this step under this name; a later run restores it instead of replaying. */
+  checkpoint?: string;
 }
 
 export interface RunStep extends StepBase {
@@ -138,7 +140,7 @@ export const REGISTRY_IMAGES = ['nginx'];
 const NODE = ['address', 'config', 'memory', 'cpus', 'drive', 'ports'];
 const DEFAULTS = ['memory', 'cpus', 'drive'];
 const STEP_KINDS = ['run', 'http', 'partition', 'heal', ...NODE_ACTIONS];
-const STEP = ['name', 'note', 'on', 'expect', 'until', 'timeout', 'capture', ...STEP_KINDS];
+const STEP = ['name', 'note', 'checkpoint', 'on', 'expect', 'until', 'timeout', 'capture', ...STEP_KINDS];
 const HTTP = ['url', 'from', 'status', 'body'];
 const EXPECT = ['exit', 'stdout', 'stderr', 'table'];
 const TABLE = ['where', 'count', 'history'];
@@ -283,10 +285,22 @@ export function loadScenario(path: string): Plan {
   if (top.has('steps')) {
     const items = src.seq(get('steps'), '"steps"');
     const captured = new Set<string>();
+    const checkpoints = new Set<string>();
     items.forEach((item, index) => {
       const s = readStep(src, item, index, nodeNames, stepTimeoutMs, (v) => known.step(v) || captured.has(v));
       if (s?.kind === 'run') s.capture.forEach((c) => captured.add(c.name));
       if (s) steps.push(s);
+      const cp = isMap(item) ? (item.get('checkpoint', true) as Node | undefined) : undefined;
+      if (s && cp !== undefined) {
+        const name = src.string(cp, 'checkpoint') ?? '';
+        if (!/^[a-z][a-z0-9-]{0,40}$/.test(name)) src.problem(cp, `checkpoint name "${name}" is not a simple name`, 'use lower-case letters, digits and dashes, e.g. checkpoint: cluster-healthy');
+        else if (checkpoints.has(name)) src.problem(cp, `checkpoint "${name}" is named twice`, 'give each checkpoint its own name');
+        else if (index === items.length - 1) src.problem(cp, `checkpoint "${name}" is on the last step, so no step would start from it`, 'put it on an earlier step');
+        else {
+          checkpoints.add(name);
+          s.checkpoint = name;
+        }
+      }
     });
     if (items.length === 0) src.problem(get('steps'), 'the scenario has no steps', 'add steps under "steps:"');
   }

@@ -20,6 +20,7 @@ const result: ScenarioResult = {
   durationMs: 200_000,
   accel: 'tcg',
   phases: { image: 100, boot: 100_000 },
+  checkpoint: { coldReason: 'checkpoint "formed" saved 2026-11-25T09:00:00.000Z is stale: node00\'s config (c.yaml) changed since', saved: [{ name: 'formed', key: 'abc', ms: 7000, bytes: 4e8 }] },
   nodes: ['node00', 'node01'].map((name, i) => ({ name, address: `192.168.0.1${i}`, bootStartedAt: at(5), bootMs: 90_000 + i * 5000, maxRssMb: 700, console: `consoles/${name}.log` })),
   steps: [
     step(0, 'cluster forms', 'node00', 100, 40, 'passed'),
@@ -63,4 +64,6 @@ if (!chromium) console.log('# skipping the report.html check: Debian\'s chromium
   t.is((dom.match(/class="bar failed"/g) ?? []).length, 1);
   t.regex(dom, /<a href="consoles\/node00\.log">node00<\/a>/);
   t.regex(dom, /stdout should match \/x\/ 4 time\(s\), found 3/);
+  t.regex(dom, /<p class="checkpoint">cold run: checkpoint "formed" saved 2026-11-25T09:00:00\.000Z is stale: node00's config \(c\.yaml\) changed since<\/p>/);
+  t.regex(dom, /<p class="checkpoint">saved checkpoint "formed" in 7\.0 s<\/p>/);
 });

@@ -1,13 +1,20 @@
 // Real VM tests: they boot the labos image in QEMU (KVM when present, else TCG) on a real vde switch
 // with a real host etcd. Nothing here is mocked. Serial, since the host has two cores.
 import test from 'ava';
-import { readFileSync, existsSync, cpSync, writeFileSync } from 'node:fs';
+import { readFileSync, existsSync, cpSync, writeFileSync, mkdtempSync, readdirSync, rmSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { corelab, labDirOf, leftoverDirs, outputUntil, processesMentioning } from './helpers/lab.js';
 import { tempTree } from './helpers/files.js';
 import { resolveArtifact } from '../lab/artifacts.js';
 
+/** The tests' own checkpoint store: a user's saved checkpoints are neither used nor touched. */
+const CHECKPOINTS = mkdtempSync(join(tmpdir(), 'corelab-test-checkpoints-'));
+const CP_ENV = { CORELAB_CHECKPOINTS: CHECKPOINTS };
+test.after.always(() => rmSync(CHECKPOINTS, { recursive: true, force: true }));
+
 function assertNothingLeft(t: import('ava').ExecutionContext, scenario: string, output: string): void {
+  t.deepEqual(readdirSync(CHECKPOINTS).filter((d) => d.startsWith('.tmp-')), [], 'no unfinished checkpoint is left');
   const dir = labDirOf(output);
   if (dir) {
     t.deepEqual(processesMentioning(dir), [], 'no qemu, vde_switch, etcd or socat of the lab is left');
@@ -19,9 +26,11 @@ function assertNothingLeft(t: import('ava').ExecutionContext, scenario: string, 
 test.serial('etcd-discovery: three VMs form a cluster through discovery, survive a power-off, report in junit', async (t) => {
   const out = tempTree({});
   t.teardown(out.remove);
-  const r = await corelab(['run', 'scenarios/etcd-discovery', '--report', out.dir]);
+  const r = await corelab(['run', '--cold', 'scenarios/etcd-discovery', '--report', out.dir], CP_ENV);
   t.log(r.all.split('\n').slice(-40).join('\n'));
   t.is(r.exitCode, 0, 'corelab run exits 0');
+  t.regex(r.all, /checkpoint: --cold, so every step runs; "cluster-healthy" will be saved again/);
+  t.regex(r.all, /saved checkpoint "cluster-healthy" \([0-9a-f]{24}, [\d.]+ MB\) in [\d.]+s/);
   const junit = readFileSync(join(out.dir, 'junit.xml'), 'utf8');
   const cases = [...junit.matchAll(/<testcase [^>]*name="([^"]+)"/g)].map((m) => m[1]);
   t.is(cases.length, 10);
@@ -37,10 +46,30 @@ test.serial('etcd-discovery: three VMs form a cluster through discovery, survive
   assertNothingLeft(t, 'etcd-discovery', r.all);
 });
 
+test.serial('etcd-discovery restored from its "cluster-healthy" checkpoint passes every later step, the power-off included', async (t) => {
+  const out = tempTree({});
+  t.teardown(out.remove);
+  const r = await corelab(['run', 'scenarios/etcd-discovery', '--report', out.dir], CP_ENV);
+  t.log(r.all.split('\n').slice(-30).join('\n'));
+  t.is(r.exitCode, 0, 'corelab run exits 0');
+  t.regex(r.all, /restored from checkpoint "cluster-healthy" \([0-9a-f]{24}\): the steps before it were not run again/);
+  t.regex(r.all, /3 node\(s\) resumed from their saved memory/);
+  t.notRegex(r.all, /SSH is up after/, 'no node booted');
+  const s = JSON.parse(readFileSync(join(out.dir, 'report.json'), 'utf8')).scenarios[0];
+  t.is(s.status, 'passed');
+  t.deepEqual(s.steps.slice(0, 2).map((x: { status: string }) => x.status), ['skipped', 'skipped']);
+  t.regex(s.steps[0].message, /^restored from checkpoint "cluster-healthy": this step passed in the run that saved it/);
+  t.true(s.steps.slice(2).every((x: { status: string }) => x.status === 'passed'), 'every step after the checkpoint passed');
+  const health = s.steps.find((x: { name: string }) => /unreachable/.test(x.name));
+  t.regex(health.stdout, /member [0-9a-f]+ is unreachable: \[http:\/\/192\.168\.0\.11:2379 http:\/\/192\.168\.0\.11:4001\] are all unreachable/);
+  t.is(s.checkpoint.reached.mode, 'restored');
+  assertNothingLeft(t, 'etcd-discovery', r.all);
+});
+
 test.serial('swarm-drain-replicate: drain, fail over, scale out, with nginx pulled through the lab registry only', async (t) => {
   const out = tempTree({});
   t.teardown(out.remove);
-  const r = await corelab(['run', 'scenarios/swarm-drain-replicate', '--report', out.dir]);
+  const r = await corelab(['run', '--cold', 'scenarios/swarm-drain-replicate', '--report', out.dir], CP_ENV);
   t.log(r.all.split('\n').slice(-40).join('\n'));
   t.is(r.exitCode, 0, 'corelab run exits 0');
   const junit = readFileSync(join(out.dir, 'junit.xml'), 'utf8');
@@ -54,6 +83,102 @@ test.serial('swarm-drain-replicate: drain, fail over, scale out, with nginx pull
   t.regex(log, /"(HEAD|GET) \/v2\/library\/nginx\/manifests\/latest HTTP\/1\.1" 200 .*"docker\/20\./);
   t.regex(log, /"GET \/v2\/library\/nginx\/blobs\/sha256:[0-9a-f]{64} HTTP\/1\.1" 200 \d+ "" "docker\/20\./);
   assertNothingLeft(t, 'swarm-drain-replicate', r.all);
+});
+
+test.serial('swarm-drain-replicate restored from its "swarm-drained" checkpoint passes too', async (t) => {
+  const out = tempTree({});
+  t.teardown(out.remove);
+  const r = await corelab(['run', 'scenarios/swarm-drain-replicate', '--report', out.dir], CP_ENV);
+  t.log(r.all.split('\n').slice(-30).join('\n'));
+  t.is(r.exitCode, 0, 'corelab run exits 0');
+  t.regex(r.all, /restored from checkpoint "swarm-drained"/);
+  const s = JSON.parse(readFileSync(join(out.dir, 'report.json'), 'utf8')).scenarios[0];
+  const first = s.steps.findIndex((x: { status: string }) => x.status !== 'skipped');
+  t.is(s.steps[first - 1].name, 'docker node ls shows manager0 Drain', 'it starts right after the checkpoint');
+  t.true(s.steps.slice(first).every((x: { status: string }) => x.status === 'passed'), 'every step after the checkpoint passed');
+  // The registry came back with its seeded storage: the guests pulled nginx from it after the restore.
+  t.regex(readFileSync(join(out.dir, 'registry.log'), 'utf8'), /"GET \/v2\/library\/nginx\/blobs\/sha256:[0-9a-f]{64} HTTP\/1\.1" 200 \d+ "" "docker\/20\./);
+  assertNothingLeft(t, 'swarm-drain-replicate', r.all);
+});
+
+/** The checkpoint fixture, copied so a test can change it; its name stays, so its checkpoints are compared. */
+function checkpointFixture(): { dir: string; remove: () => void } {
+  const tree = tempTree({});
+  cpSync('test/fixtures/checkpoint', tree.dir, { recursive: true });
+  return tree;
+}
+
+const storedCheckpoints = () => readdirSync(CHECKPOINTS).filter((d) => !d.startsWith('.'));
+/** The key of the fixture's saved checkpoint (the store also holds the article scenarios'). */
+const soloCheckpoint = (): string => {
+  const keys = storedCheckpoints().filter((k) => JSON.parse(readFileSync(join(CHECKPOINTS, k, 'checkpoint.json'), 'utf8')).scenario === 'checkpoint-solo');
+  if (keys.length !== 1) throw new Error(`expected one saved checkpoint of checkpoint-solo, found ${keys.length}`);
+  return keys[0];
+};
+
+test.serial('checkpoints: a run saves one, the next restores it with the guest clock set to now', async (t) => {
+  const cold = await corelab(['run', 'test/fixtures/checkpoint'], CP_ENV);
+  t.log(cold.all.split('\n').slice(-8).join('\n'));
+  t.is(cold.exitCode, 0);
+  t.regex(cold.all, /cold run: no checkpoint "solo-healthy" saved yet for this scenario/);
+  t.regex(cold.all, /saved checkpoint "solo-healthy"/);
+  const out = tempTree({});
+  t.teardown(out.remove);
+  const warm = await corelab(['run', 'test/fixtures/checkpoint', '--report', out.dir], CP_ENV);
+  t.log(warm.all.split('\n').slice(-12).join('\n'));
+  t.is(warm.exitCode, 0);
+  t.regex(warm.all, /restored from checkpoint "solo-healthy"/);
+  const s = JSON.parse(readFileSync(join(out.dir, 'report.json'), 'utf8')).scenarios[0];
+  const clock = s.steps[1];
+  const skew = Number(clock.stdout.trim()) - Date.parse(clock.startedAt) / 1000;
+  t.true(Math.abs(skew) < 30, `guest clock within 30s of the host's after the restore (skew ${skew.toFixed(1)}s)`);
+  t.is(s.steps[2].status, 'passed');
+  const list = await corelab(['checkpoints', 'list'], CP_ENV);
+  t.regex(list.stdout, /[0-9a-f]{24} {2}checkpoint-solo\/solo-healthy {2}after step 1 {2}[\d.]+ MB/);
+  assertNothingLeft(t, 'checkpoint-solo', warm.all);
+});
+
+test.serial('checkpoints: a changed node config makes the run say so and go cold', async (t) => {
+  const tree = checkpointFixture();
+  t.teardown(tree.remove);
+  appendFileSync(join(tree.dir, 'cloud-config.yaml'), 'write_files:\n  - path: /etc/changed\n    content: "yes"\n');
+  const child = corelab(['run', tree.dir], CP_ENV);
+  await outputUntil(child, /running cold|QEMU pid/);
+  child.kill('SIGINT');
+  const r = await child;
+  t.regex(r.all, /checkpoint: checkpoint "solo-healthy" saved \S+ is stale: solo's config \(\S+cloud-config\.yaml\) changed since; running cold/);
+  t.notRegex(r.all, /restore checkpoint/);
+  assertNothingLeft(t, 'checkpoint-solo', r.all);
+});
+
+test.serial('checkpoints: a restore that fails falls back to a cold run that passes and saves it again', async (t) => {
+  const key = soloCheckpoint();
+  // Break the saved memory stream but keep the recorded digest in step, so only QEMU can tell.
+  const dir = join(CHECKPOINTS, key);
+  const meta = JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8'));
+  writeFileSync(join(dir, 'nodes', 'solo', 'state.zst'), 'not a zstd stream');
+  const { fileSha256 } = await import('../lab/checkpoints.js');
+  meta.files['nodes/solo/state.zst'] = { size: 17, sha256: await fileSha256(join(dir, 'nodes', 'solo', 'state.zst')) };
+  writeFileSync(join(dir, 'checkpoint.json'), JSON.stringify(meta));
+  const r = await corelab(['run', 'test/fixtures/checkpoint'], CP_ENV);
+  t.log(r.all.split('\n').slice(-12).join('\n'));
+  t.regex(r.all, /checkpoint "solo-healthy" could not be restored \(.*\); running cold/);
+  t.is(r.exitCode, 0, 'the cold run passes');
+  t.regex(r.all, /saved checkpoint "solo-healthy"/);
+  t.not(readFileSync(join(dir, 'nodes', 'solo', 'state.zst'), 'utf8').slice(0, 17), 'not a zstd stream');
+  assertNothingLeft(t, 'checkpoint-solo', r.all);
+});
+
+test.serial('checkpoints: a damaged one is named, removed, and the run goes cold', async (t) => {
+  const key = soloCheckpoint();
+  appendFileSync(join(CHECKPOINTS, key, 'nodes', 'solo', 'disk.qcow2'), 'x');
+  const child = corelab(['run', 'test/fixtures/checkpoint'], CP_ENV);
+  await outputUntil(child, /running cold|QEMU pid/);
+  child.kill('SIGINT');
+  const r = await child;
+  t.regex(r.all, /checkpoint: checkpoint "solo-healthy" \([0-9a-f]{24}\) is damaged: nodes\/solo\/disk\.qcow2 has \d+ bytes, \d+ were saved; removed it; running cold/);
+  t.deepEqual(storedCheckpoints().filter((k) => k === key), []);
+  assertNothingLeft(t, 'checkpoint-solo', r.all);
 });
 
 test.serial('a wrong expectation fails the run, naming the step, the command and the output', async (t) => {
