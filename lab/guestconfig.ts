@@ -1,4 +1,4 @@
-import { isScalar, isSeq, Scalar, type Document, type YAMLMap, type YAMLSeq } from 'yaml';
+import { isMap, isScalar, isSeq, Scalar, type Document, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { CatalogEntry } from './catalog.js';
 import type { NodeIdentity } from './configdrive.js';
 import { isIgnition } from './delivery.js';
@@ -18,7 +18,33 @@ export function guestConfig(entry: CatalogEntry, config: string, id: NodeIdentit
   if (isIgnition(config)) return mergeIgnitionUnits(withIgnitionNetwork(config, id), units);
   if (entry.agent === 'rancheros') return rancherIdentity(config, id);
   const ownNetwork = /name:\s*["']?[^"'\s]+\.network\b/.test(config);
-  return mergeCloudConfigUnits(editCloudConfig(config, (doc) => addKey(doc, id.sshPublicKey)), [...(ownNetwork ? [] : networkUnits(id)), ...units]);
+  const edited = editCloudConfig(config, (doc) => {
+    addKey(doc, id.sshPublicKey);
+    underscoreKeys(doc);
+  });
+  return mergeCloudConfigUnits(edited, [...(ownNetwork ? [] : networkUnits(id)), ...units]);
+}
+
+/** The coreos: sections whose keys coreos-cloudinit turns into ETCD_* / FLEET_* / ... variables. */
+const COREOS_SECTIONS = ['etcd', 'etcd2', 'fleet', 'flannel', 'locksmith', 'update', 'oem'];
+
+/**
+ * The article's configs write coreos.etcd2 keys with dashes (advertise-client-urls). CoreOS's
+ * coreos-cloudinit turned "-" into "_" before reading them; Flatcar's (yaml.v3, since 3975.2.0)
+ * no longer does and silently drops them: etcd then advertises localhost and discovery never
+ * forms. So the lab writes them with "_" (so does a unit's drop-ins), which every release reads.
+ */
+export function underscoreKeys(doc: Document): void {
+  for (const section of COREOS_SECTIONS) {
+    const m = doc.getIn(['coreos', section]);
+    if (isMap(m)) for (const pair of (m as YAMLMap).items) if (isScalar(pair.key) && typeof pair.key.value === 'string') pair.key.value = pair.key.value.replace(/-/g, '_');
+  }
+  const units = doc.getIn(['coreos', 'units']);
+  if (!isSeq(units)) return;
+  for (const u of (units as YAMLSeq).items) {
+    if (!isMap(u)) continue;
+    for (const pair of (u as YAMLMap).items) if (isScalar(pair.key) && pair.key.value === 'drop-ins') pair.key.value = 'drop_ins';
+  }
 }
 
 /** systemd-networkd units for the node's two NICs, by MAC: its lab address on eth0, DHCP on eth1. */

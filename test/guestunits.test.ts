@@ -37,6 +37,16 @@ test('an image without etcd2 needs the etcd artifact when a config uses coreos.e
   t.deepEqual(labUnits(labos, [etcd, fleet]), { units: [], notes: [] });
 });
 
+test('Flatcar: coreos.fleet keys and a unit\'s drop-ins are written with "_" too; labos configs are left as written', (t) => {
+  const text = '#cloud-config\ncoreos:\n  fleet:\n    public-ip: 192.168.0.10\n    metadata: name=x\n  units:\n    - name: etcd2.service\n      drop-ins:\n        - name: 10-x.conf\n          content: "[Service]"\n';
+  const doc = parse(guestConfig(flatcar, text, id, []));
+  t.deepEqual(doc.coreos.fleet, { public_ip: '192.168.0.10', metadata: 'name=x' });
+  const unit = doc.coreos.units.find((u: Unit) => u.name === 'etcd2.service');
+  t.deepEqual(unit.drop_ins, [{ name: '10-x.conf', content: '[Service]' }]);
+  t.false('drop-ins' in unit);
+  t.is(guestConfig(catalog.get('labos')!, text, id, []), text);
+});
+
 test('Flatcar: etcd2.service is merged into the config\'s own etcd2.service entry, the lab says so, and the config drive carries it', async (t) => {
   const { units, notes } = labUnits(flatcar, [etcd]);
   t.deepEqual(notes, [
@@ -57,6 +67,9 @@ test('Flatcar: etcd2.service is merged into the config\'s own etcd2.service entr
   const doc = parse(text);
   t.is(doc.hostname, 'node00');
   t.is(doc.coreos.etcd2.discovery, 'http://10.0.2.100:2379/v2/keys/_etcd/registry/abc', 'coreos.etcd2 is kept for coreos-cloudinit\'s drop-in');
+  // Flatcar's coreos-cloudinit (yaml.v3, >= 3975.2.0) drops dashed keys; every release reads "_".
+  t.deepEqual(Object.keys(doc.coreos.etcd2).sort(), ['advertise_client_urls', 'discovery', 'initial_advertise_peer_urls', 'listen_client_urls', 'listen_peer_urls']);
+  t.is(doc.coreos.etcd2.advertise_client_urls, 'http://192.168.0.10:2379,http://192.168.0.10:4001');
   t.deepEqual(doc.ssh_authorized_keys, ['ssh-ed25519 AAAA lab']);
   const list: Unit[] = doc.coreos.units;
   t.deepEqual(list.map((u) => u.name), ['00-corelab-lan.network', '00-corelab-host.network', 'corelab-artifacts.service', 'etcd2.service']);
