@@ -9,7 +9,7 @@ import { builtImageDir, recipeDir, recipeHash } from './imagestore.js';
 import { formatError, LabError } from './errors.js';
 import { ensureNginxImage } from './containerimage.js';
 import { importImage, listImages, pullImage, removeImage, verifyImage } from './imagefetch.js';
-import { killAllDaemons } from './proc.js';
+import { killAllDaemons, liveDaemons } from './proc.js';
 import { down, findLab, serve, sshArgs, statusText, up } from './interactive.js';
 import { cleanStaleLabs } from './labstate.js';
 import { ARTIFACTS, howToSupply, importArtifact, pullArtifact, resolveArtifact } from './artifacts.js';
@@ -304,6 +304,14 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    // Every command stops what it started; anything still up here is a lab bug, and would keep
+    // this process from exiting. Say so, and stop it.
+    const left = liveDaemons();
+    if (left.length) {
+      process.stderr.write(`corelab: internal error: ${left.map((d) => `${d.name} (pid ${d.pid})`).join(', ')} still running at exit; stopping them\n`);
+      killAllDaemons();
+      code = code || 1;
+    }
   }
   return code;
 }

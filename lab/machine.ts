@@ -150,6 +150,9 @@ export class Machine {
     }
     this.daemon = Daemon.start(`qemu ${this.name}`, this.qemuArgs(), this.qemuLog);
     this.qmp = await this.connectQmp();
+    this.state = 'running';
+    this.rssTimer = setInterval(() => this.sampleRss(), 2000);
+    this.rssTimer.unref();
     if (this.resuming) {
       try {
         await this.loadState(this.spec.incoming!);
@@ -159,9 +162,6 @@ export class Machine {
       }
       this.resumed = true;
     }
-    this.state = 'running';
-    this.rssTimer = setInterval(() => this.sampleRss(), 2000);
-    this.rssTimer.unref();
   }
 
   private async connectQmp(): Promise<Qmp> {
@@ -191,16 +191,20 @@ export class Machine {
   /** Reads a saved memory stream into the waiting (-incoming defer) QEMU; the guest runs on when it is in. */
   private async loadState(file: string): Promise<void> {
     await this.qmp!.execute('migrate-incoming', { uri: `exec:zstd -dcq ${shellQuote(file)}` });
-    const deadline = Date.now() + 180_000;
+    // A stream zstd cannot read leaves QEMU waiting in "inmigrate" for good; zstd's complaint (and
+    // QEMU's own) lands in the QEMU log, so that is watched too. A good load takes seconds here.
+    const deadline = Date.now() + 90_000;
     for (;;) {
       if (!this.daemon!.running) throw new LabError(`QEMU for ${this.name} exited while loading its checkpoint: ${readTail(this.qemuLog, 5)}`);
+      const complaint = readTail(this.qemuLog, 20).match(/^(zstd: .*|.*load of migration failed.*)$/m)?.[1];
+      if (complaint) throw new LabError(`${this.name}'s saved memory could not be loaded: ${complaint.trim()}`);
       const st = await this.qmp!.execute<{ status: string }>('query-status').catch(() => ({ status: 'gone' }));
       if (st.status === 'running') return;
       if (st.status === 'paused' || st.status === 'postmigrate') {
         await this.qmp!.execute('cont');
         return;
       }
-      if (Date.now() > deadline) throw new LabError(`QEMU for ${this.name} did not load its checkpoint within 180s (status ${st.status})`);
+      if (Date.now() > deadline) throw new LabError(`QEMU for ${this.name} did not load its checkpoint within 90s (status ${st.status})`);
       await sleep(200);
     }
   }

@@ -26,6 +26,8 @@ export async function waitUntil<T>(what: string, attempt: () => Promise<T>, opts
   try {
     return await pRetry(
       async () => {
+        // p-retry only hears an abort that comes while it waits; one that came before is seen here.
+        if (opts.signal?.aborted) throw new AbortError(new LabError(`interrupted while waiting for ${what}`));
         tries++;
         try {
           return await attempt();

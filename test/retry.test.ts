@@ -33,3 +33,16 @@ test('waitUntil is interrupted by its signal', async (t) => {
     throw new NotYet('no');
   }, { timeoutMs: 10_000, intervalMs: 20, signal: c.signal }), { message: /interrupted/ });
 });
+
+test('waitUntil with a signal aborted before it starts gives up at once, without an attempt', async (t) => {
+  const c = new AbortController();
+  c.abort();
+  let attempts = 0;
+  const t0 = Date.now();
+  await t.throwsAsync(waitUntil('SSH', async () => {
+    attempts++;
+    throw new NotYet('no');
+  }, { timeoutMs: 10_000, intervalMs: 1000, signal: c.signal }), { message: 'interrupted while waiting for SSH' });
+  t.is(attempts, 0);
+  t.true(Date.now() - t0 < 500);
+});
