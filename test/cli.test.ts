@@ -98,3 +98,41 @@ test('with the Flatcar image cached but no etcd artifact, the variant is skipped
   t.is(r.exitCode, 0);
   t.regex(r.stdout, /skipped: it needs etcd v3\.4\.33, which is not here; to run it, .*corelab artifacts pull etcd.*corelab artifacts import etcd \/usr\/bin\/etcd/);
 });
+
+test('checkpoints list, rm and prune work on the store named by CORELAB_CHECKPOINTS', async (t) => {
+  const store = tempTree({});
+  t.teardown(store.remove);
+  const env = { CORELAB_CHECKPOINTS: store.dir };
+  // Three small checkpoints, as the lab writes them (checkpoint.json with sizes, digests, dates).
+  const { commitCheckpoint, newCheckpointDir } = await import('../lab/checkpoints.js');
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const before = process.env.CORELAB_CHECKPOINTS;
+  process.env.CORELAB_CHECKPOINTS = store.dir;
+  try {
+    for (const [key, used] of [['aaaa1111', '2026-01-01T00:00:00.000Z'], ['aaaa2222', '2026-02-01T00:00:00.000Z'], ['bbbb3333', '2026-03-01T00:00:00.000Z']]) {
+      const tmp = newCheckpointDir(key);
+      mkdirSync(join(tmp, 'nodes', 'a'), { recursive: true });
+      writeFileSync(join(tmp, 'nodes', 'a', 'state.zst'), 'x'.repeat(2_000_000));
+      await commitCheckpoint(tmp, {
+        key, scenario: 'etcd-discovery', file: 'x', checkpoint: 'cluster-healthy', afterStep: 1, afterStepName: 's', createdAt: used, lastUsedAt: used,
+        inputs: {}, accel: 'tcg', labByte: 1, vars: {}, nodes: [{ name: 'a', state: 'running', hasDisk: false }], services: { discovery: true, registry: false }, artifactsDrive: false,
+      });
+    }
+  } finally {
+    if (before === undefined) delete process.env.CORELAB_CHECKPOINTS;
+    else process.env.CORELAB_CHECKPOINTS = before;
+  }
+  const list = await corelab(['checkpoints', 'list'], env);
+  t.is(list.exitCode, 0);
+  t.regex(list.stdout, /^bbbb3333 {2}etcd-discovery\/cluster-healthy {2}after step 2 {2}2\.0 MB {2}saved 2026-03-01T00:00:00\.000Z/m);
+  t.regex(list.stdout, /3 checkpoint\(s\), 6\.0 MB of a [\d.]+ MB cap/);
+  const ambiguous = await corelab(['checkpoints', 'rm', 'aaaa'], env);
+  t.is(ambiguous.exitCode, 2);
+  t.regex(ambiguous.stderr, /"aaaa" matches 2 checkpoints/);
+  const rm = await corelab(['checkpoints', 'rm', 'bbbb'], env);
+  t.regex(rm.stdout, /removed bbbb3333 \(etcd-discovery\/cluster-healthy\)/);
+  const prune = await corelab(['checkpoints', 'prune', '--max-size', '3M'], env);
+  t.regex(prune.stdout, /removed aaaa1111 .*last used 2026-01-01/);
+  t.regex(prune.stdout, /1 removed; 2\.0 MB left of a 3\.1 MB cap/);
+  t.regex((await corelab(['checkpoints', 'list'], env)).stdout, /^aaaa2222 /m);
+});
