@@ -3,11 +3,11 @@
 // the reason, as the fleet scenario is in vm.test.ts: CI has no Flatcar image and stays green.
 // Nothing is downloaded here. Serial, since the host has two cores.
 import test from 'ava';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listImages } from '../lab/imagefetch.js';
 import { resolveArtifact } from '../lab/artifacts.js';
-import { corelab, labDirOf, leftoverDirs, processesMentioning } from './helpers/lab.js';
+import { assertLabGone, corelab } from './helpers/lab.js';
 import { tempTree } from './helpers/files.js';
 
 const cached = listImages().filter((i) => i.kind === 'download' && i.cached).map((i) => i.name);
@@ -25,14 +25,6 @@ const rancherWhy = rancheros ? undefined : 'no rancheros-1.5.8 in the cache (cor
 if (flatcarWhy) console.log(`# skipping the Flatcar etcd-discovery boot: ${flatcarWhy}`);
 if (rancherWhy) console.log(`# skipping the RancherOS swarm boot: ${rancherWhy}`);
 
-function assertNothingLeft(t: import('ava').ExecutionContext, scenario: string, output: string): void {
-  const dir = labDirOf(output);
-  if (dir) {
-    t.deepEqual(processesMentioning(dir), [], 'no qemu, vde_switch, etcd or socat of the lab is left');
-    t.false(existsSync(dir), `lab folder ${dir} is removed`);
-  }
-  t.deepEqual(leftoverDirs(scenario), [], 'no lab folder of this scenario is left in the temp dir');
-}
 
 /** The variant as shipped, or a copy naming the Flatcar entry that is cached. */
 function flatcarVariant(): { file: string; remove: () => void } {
@@ -56,7 +48,7 @@ function flatcarVariant(): { file: string; remove: () => void } {
   t.is((junit.match(/<testcase /g) ?? []).length, 10);
   t.false(/<failure|<skipped|<error/.test(junit), 'every step passed');
   for (const n of ['node00', 'node01', 'node02']) t.regex(readFileSync(join(out.dir, 'consoles', `${n}.log`), 'utf8'), /Flatcar Container Linux/);
-  assertNothingLeft(t, 'etcd-discovery-flatcar', r.all);
+  assertLabGone(t, 'etcd-discovery-flatcar', r.all);
 });
 
 (rancherWhy ? test.serial.skip : test.serial)('swarm-drain-replicate on RancherOS 1.5.8: Docker 19.03 swarm, drain, fail over, scale out through the lab registry [needs a cached rancheros-1.5.8]', async (t) => {
@@ -71,5 +63,5 @@ function flatcarVariant(): { file: string; remove: () => void } {
   const report = JSON.parse(readFileSync(join(out.dir, 'report.json'), 'utf8')).scenarios[0];
   t.regex(report.steps[0].stdout, /^19\.03\.\d+ inactive/, 'RancherOS 1.5.8 runs Docker 19.03');
   t.regex(readFileSync(join(out.dir, 'registry.log'), 'utf8'), /"(HEAD|GET) \/v2\/library\/nginx\/manifests\/latest HTTP\/1\.1" 200 .*"docker\/19\.03/);
-  assertNothingLeft(t, 'swarm-drain-replicate-rancheros', r.all);
+  assertLabGone(t, 'swarm-drain-replicate-rancheros', r.all);
 });

@@ -1,5 +1,6 @@
 import { execa, type ResultPromise } from 'execa';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import type { ExecutionContext } from 'ava';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -43,4 +44,15 @@ export function outputUntil(child: ReturnType<typeof corelab>, re: RegExp): Prom
     });
     void child.then(() => resolve(output));
   });
+}
+
+/** Nothing of a finished run is left: no process mentioning its lab folder, no folder of its scenario. */
+export function assertLabGone(t: ExecutionContext, scenario: string, output: string): void {
+  const dir = labDirOf(output);
+  if (dir) {
+    t.deepEqual(processesMentioning(dir), [], 'no qemu, vde_switch, etcd or socat of the lab is left');
+    t.false(existsSync(dir), `lab folder ${dir} is removed`);
+  }
+  t.deepEqual(leftoverDirs(scenario), [], 'no lab folder of this scenario is left in the temp dir');
+  t.notRegex(output, /internal error: .* still running at exit/, 'the run stopped every process it started');
 }
