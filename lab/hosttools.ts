@@ -17,6 +17,7 @@ export const HOST_TOOLS = {
   'docker-registry': 'docker-registry',
   skopeo: 'skopeo',
   umoci: 'umoci',
+  zstd: 'zstd',
 } as const;
 
 export type HostTool = keyof typeof HOST_TOOLS;

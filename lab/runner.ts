@@ -3,7 +3,8 @@ import type { Plan } from './scenario.js';
 import { Lab, type LabOptions } from './lab.js';
 import { runStep, tail, type StepResult } from './steps.js';
 import { formatError } from './errors.js';
-import { log, section, seconds } from './log.js';
+import { log, section, seconds, warn } from './log.js';
+import { which } from './hosttools.js';
 import { indent } from './retry.js';
 import { render } from './template.js';
 import type { Accel } from './machine.js';
@@ -113,7 +114,10 @@ export async function runScenario(plan: Plan, opts: RunOptions = {}): Promise<Sc
   try {
     await section(`scenario ${plan.name}: set up ${plan.nodes.length} node(s)`, async () => {
       await lab.prepare();
-      points = checkpointPoints(plan, { imageKey: lab.imageKey, accel: lab.accel!, qemu: await qemuVersion(), lab: labVersion(), artifacts: Object.fromEntries(artifacts.map((a) => [a.spec.name, a.sha256])) });
+      if (plan.steps.some((s) => s.checkpoint) && !which('zstd')) {
+        checkpoint.coldReason = 'checkpoints need zstd, which is not installed (sudo apt-get install -y zstd)';
+        warn(`${checkpoint.coldReason}: running every step, saving nothing`);
+      } else points = checkpointPoints(plan, { imageKey: lab.imageKey, accel: lab.accel!, qemu: await qemuVersion(), lab: labVersion(), artifacts: Object.fromEntries(artifacts.map((a) => [a.spec.name, a.sha256])) });
       const pick = opts.cold ? undefined : await pickCheckpoint(plan, points);
       if (opts.cold && points.length) log(`checkpoint: --cold, so every step runs; ${points.map((p) => `"${p.name}"`).join(', ')} will be saved again`);
       if (pick?.meta) {
@@ -190,7 +194,7 @@ export async function runScenario(plan: Plan, opts: RunOptions = {}): Promise<Sc
     durationMs: Date.now() - t0,
     accel: lab.accel,
     phases: lab.phases,
-    checkpoint: points.length ? checkpoint : undefined,
+    checkpoint: points.length || checkpoint.coldReason ? checkpoint : undefined,
     nodes: [...lab.nodes.values()].map((n) => ({
       name: n.plan.name,
       address: n.plan.address,
