@@ -68,6 +68,48 @@ export interface CheckpointReport {
 }
 
 /**
+ * Sets the lab up: restored from the furthest checkpoint that matches, else cold (saying why in
+ * one line). A restore that fails is torn down, its checkpoint removed, and the run goes cold on a
+ * new lab (handed to `replaced` at once).
+ */
+async function setUpOrRestore(lab: Lab, artifacts: ResolvedArtifact[], checkpoint: CheckpointReport, opts: RunOptions, replaced: (fresh: Lab) => void): Promise<{ lab: Lab; points: CheckpointPoint[]; restored?: CheckpointMeta }> {
+  const plan = lab.plan;
+  await lab.prepare();
+  let points: CheckpointPoint[] = [];
+  if (plan.steps.some((s) => s.checkpoint) && !which('zstd')) {
+    checkpoint.coldReason = 'checkpoints need zstd, which is not installed (sudo apt-get install -y zstd)';
+    warn(`${checkpoint.coldReason}: running every step, saving nothing`);
+  } else {
+    const digests = Object.fromEntries(artifacts.map((a) => [a.spec.name, a.sha256]));
+    points = checkpointPoints(plan, { imageKey: lab.imageKey, accel: lab.accel!, qemu: await qemuVersion(), lab: labVersion(), artifacts: digests });
+  }
+  if (opts.cold && points.length) log(`checkpoint: --cold, so every step runs; ${points.map((p) => `"${p.name}"`).join(', ')} will be saved again`);
+  const pick = opts.cold ? undefined : await pickCheckpoint(plan, points);
+  if (pick?.meta) {
+    const meta = pick.meta;
+    try {
+      await section(`restore checkpoint "${meta.checkpoint}" (after step ${meta.afterStep + 1}, saved ${meta.createdAt})`, () => lab.restore(meta));
+      touchCheckpoint(meta);
+      Object.assign(checkpoint, { restored: meta.checkpoint, key: meta.key });
+      return { lab, points, restored: meta };
+    } catch (err) {
+      if (opts.signal?.aborted) throw err;
+      checkpoint.coldReason = `checkpoint "${meta.checkpoint}" could not be restored (${formatError(err).split('\n')[0]}); removed it; running cold`;
+      log(checkpoint.coldReason);
+      removeCheckpoint(meta.key);
+      await lab.tearDown();
+      lab = new Lab(plan, opts);
+      replaced(lab); // so the caller tears this one down, whatever happens next
+    }
+  } else if (pick?.reason) {
+    checkpoint.coldReason = pick.reason;
+    log(`checkpoint: ${pick.reason}; running cold`);
+  }
+  await lab.setUp();
+  return { lab, points };
+}
+
+/**
  * The furthest checkpoint with a saved, undamaged match; else why there is none (one line).
  * A damaged checkpoint is removed (this run will save it again).
  */
@@ -112,33 +154,7 @@ export async function runScenario(plan: Plan, opts: RunOptions = {}): Promise<Sc
   let restored: CheckpointMeta | undefined;
   const checkpoint: CheckpointReport = { saved: [] };
   try {
-    await section(`scenario ${plan.name}: set up ${plan.nodes.length} node(s)`, async () => {
-      await lab.prepare();
-      if (plan.steps.some((s) => s.checkpoint) && !which('zstd')) {
-        checkpoint.coldReason = 'checkpoints need zstd, which is not installed (sudo apt-get install -y zstd)';
-        warn(`${checkpoint.coldReason}: running every step, saving nothing`);
-      } else points = checkpointPoints(plan, { imageKey: lab.imageKey, accel: lab.accel!, qemu: await qemuVersion(), lab: labVersion(), artifacts: Object.fromEntries(artifacts.map((a) => [a.spec.name, a.sha256])) });
-      const pick = opts.cold ? undefined : await pickCheckpoint(plan, points);
-      if (opts.cold && points.length) log(`checkpoint: --cold, so every step runs; ${points.map((p) => `"${p.name}"`).join(', ')} will be saved again`);
-      if (pick?.meta) {
-        try {
-          await section(`restore checkpoint "${pick.meta.checkpoint}" (after step ${pick.meta.afterStep + 1}, saved ${pick.meta.createdAt})`, () => lab.restore(pick.meta!));
-          restored = pick.meta;
-          touchCheckpoint(restored);
-        } catch (err) {
-          if (opts.signal?.aborted) throw err;
-          checkpoint.coldReason = `checkpoint "${pick.meta.checkpoint}" could not be restored (${formatError(err).split('\n')[0]}); running cold`;
-          log(checkpoint.coldReason);
-          await lab.tearDown();
-          lab = new Lab(plan, opts);
-          await lab.prepare();
-        }
-      } else if (pick?.reason) {
-        checkpoint.coldReason = pick.reason;
-        log(`checkpoint: ${pick.reason}; running cold`);
-      }
-      if (!restored) await lab.setUp();
-    });
+    ({ lab, points, restored } = await section(`scenario ${plan.name}: set up ${plan.nodes.length} node(s)`, () => setUpOrRestore(lab, artifacts, checkpoint, opts, (fresh) => (lab = fresh))));
     if (restored) Object.assign(checkpoint, { restored: restored.checkpoint, key: restored.key });
     let failed = false;
     for (const step of plan.steps) {
