@@ -224,6 +224,8 @@ export class Lab implements StepTarget {
       await this.addNode(n, { delivered, disk: saved.hasDisk ? join(d, 'disk.qcow2') : undefined, state: saved.state === 'running' ? join(d, 'state.zst') : undefined });
     }
     await this.timed('restore', async () => {
+      // Every disk is made now, on the checkpoint as it is, also for nodes that stay off for a while.
+      await Promise.all([...this.nodes.values()].map((n) => n.machine.ensureDisk()));
       const running = [...this.nodes.values()].filter((n) => n.machine.spec.incoming);
       const t0 = Date.now();
       this.bootStartedAt = new Date(t0).toISOString();

@@ -143,11 +143,7 @@ export class Machine {
   /** Boots the node: creates its overlay on first start, keeps it on a power-on after a power-off. */
   async start(): Promise<void> {
     if (this.state !== 'off') throw new LabError(`${this.name} is already ${this.state}`);
-    if (!existsSync(this.overlay)) {
-      // From a checkpoint: an overlay on the node's saved disk; else the image's overlay or blank disk.
-      const args = this.spec.backing ? ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', this.spec.backing, this.overlay] : diskCreateArgs(this.spec.boot, this.overlay);
-      await execa('qemu-img', args);
-    }
+    await this.ensureDisk();
     this.daemon = Daemon.start(`qemu ${this.name}`, this.qemuArgs(), this.qemuLog);
     this.qmp = await this.connectQmp();
     this.state = 'running';
@@ -186,6 +182,13 @@ export class Machine {
       if (Date.now() > deadline) throw new LabError(`QEMU for ${this.name} did not open its QMP socket within 15s; see ${this.qemuLog}`);
       await sleep(100);
     }
+  }
+
+  /** Creates the node's disk if it has none yet: an overlay on its checkpoint's saved disk, else on the image (or a blank disk). */
+  async ensureDisk(): Promise<void> {
+    if (existsSync(this.overlay)) return;
+    const args = this.spec.backing ? ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', this.spec.backing, this.overlay] : diskCreateArgs(this.spec.boot, this.overlay);
+    await execa('qemu-img', args);
   }
 
   /** Reads a saved memory stream into the waiting (-incoming defer) QEMU; the guest runs on when it is in. */

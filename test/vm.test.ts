@@ -178,6 +178,20 @@ test.serial('checkpoints: a damaged one is named, removed, and the run goes cold
   assertNothingLeft(t, 'checkpoint-solo', r.all);
 });
 
+test.serial('checkpoints: a node powered off at the checkpoint keeps its disk and boots from it after a restore', async (t) => {
+  const cold = await corelab(['run', 'test/fixtures/checkpoint-off'], CP_ENV);
+  t.log(cold.all.split('\n').slice(-6).join('\n'));
+  t.is(cold.exitCode, 0);
+  t.regex(cold.all, /saved checkpoint "b-off"/);
+  const warm = await corelab(['run', 'test/fixtures/checkpoint-off'], CP_ENV);
+  t.log(warm.all.split('\n').slice(-12).join('\n'));
+  t.is(warm.exitCode, 0);
+  t.regex(warm.all, /restored from checkpoint "b-off"/);
+  t.regex(warm.all, /1 node\(s\) resumed from their saved memory/, 'only the running node is resumed');
+  t.regex(warm.all, /PASSED checkpoint-off in [\d.]+s: 3 passed, 0 failed, 2 skipped/);
+  assertNothingLeft(t, 'checkpoint-off', warm.all);
+});
+
 test.serial('a wrong expectation fails the run, naming the step, the command and the output', async (t) => {
   const out = tempTree({});
   t.teardown(out.remove);
