@@ -101,7 +101,7 @@ export interface KeyContext {
 }
 
 /** What decides the lab's state after step `afterStep`, component by component. */
-export function checkpointInputs(plan: Plan, afterStep: number, ctx: KeyContext): Inputs {
+function checkpointInputs(plan: Plan, afterStep: number, ctx: KeyContext): Inputs {
   const inputs: Inputs = {
     format: String(FORMAT),
     lab: ctx.lab,
@@ -122,7 +122,7 @@ export function checkpointInputs(plan: Plan, afterStep: number, ctx: KeyContext)
   return inputs;
 }
 
-export function keyOf(inputs: Inputs): string {
+function keyOf(inputs: Inputs): string {
   return sha(JSON.stringify(Object.entries(inputs).sort(([a], [b]) => a.localeCompare(b)))).slice(0, 24);
 }
 

@@ -34,7 +34,7 @@ export function deliveryFor(entry: CatalogEntry, config: string, id: NodeIdentit
  * The Ignition config with the lab's SSH key added to the image's user (and the hostname set when
  * the config does not set one), so the lab can drive the node. Spec 2.x and 3.x both have passwd.users.
  */
-export function withLabKey(json: string, user: string, id: NodeIdentity): string {
+function withLabKey(json: string, user: string, id: NodeIdentity): string {
   let ign: { ignition?: { version?: string }; passwd?: { users?: Array<{ name: string; sshAuthorizedKeys?: string[] }> }; storage?: { files?: Array<Record<string, unknown>> } };
   try {
     ign = JSON.parse(json);

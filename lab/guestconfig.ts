@@ -34,7 +34,7 @@ const COREOS_SECTIONS = ['etcd', 'etcd2', 'fleet', 'flannel', 'locksmith', 'upda
  * no longer does and silently drops them: etcd then advertises localhost and discovery never
  * forms. So the lab writes them with "_" (so does a unit's drop-ins), which every release reads.
  */
-export function underscoreKeys(doc: Document): void {
+function underscoreKeys(doc: Document): void {
   for (const section of COREOS_SECTIONS) {
     const m = doc.getIn(['coreos', section]);
     if (isMap(m)) for (const pair of (m as YAMLMap).items) if (isScalar(pair.key) && typeof pair.key.value === 'string') pair.key.value = pair.key.value.replace(/-/g, '_');
@@ -48,7 +48,7 @@ export function underscoreKeys(doc: Document): void {
 }
 
 /** systemd-networkd units for the node's two NICs, by MAC: its lab address on eth0, DHCP on eth1. */
-export function networkUnits(id: NodeIdentity): GuestUnit[] {
+function networkUnits(id: NodeIdentity): GuestUnit[] {
   return [
     { name: '00-corelab-lan.network', content: `# Added by corelab: the node's address on the lab switch.\n[Match]\nMACAddress=${id.lanMac}\n\n[Network]\nAddress=${id.address}/${id.prefix}\n` },
     { name: '00-corelab-host.network', content: `# Added by corelab: QEMU user-mode NIC (SSH in, host services at 10.0.2.100).\n[Match]\nMACAddress=${id.hostMac}\n\n[Network]\nDHCP=yes\n` },

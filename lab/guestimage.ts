@@ -23,7 +23,7 @@ export interface GuestImage {
 }
 
 /** Whether the image is built locally (labos) rather than downloaded. */
-export function isBuilt(entry: CatalogEntry): boolean {
+function isBuilt(entry: CatalogEntry): boolean {
   return !!entry.build;
 }
 
@@ -38,7 +38,7 @@ export function imageNameProblem(name: string, catalog: Catalog = loadCatalog())
 }
 
 /** The fix for an image that is not in the cache: pull it, or import files fetched elsewhere. */
-export function pullHint(entry: CatalogEntry, missing: string[]): string {
+function pullHint(entry: CatalogEntry, missing: string[]): string {
   const imports = missing.map((f) => `corelab images import ${entry.name} /path/to/${f}`).join(' && ');
   return `corelab images pull ${entry.name} (downloads and verifies it once), or fetch ${missing.join(', ')} on a machine with internet and run: ${imports}. A run never downloads images; \`corelab images pull ${entry.name} --offline\` only checks the cache and names what is missing`;
 }

@@ -28,7 +28,7 @@ const NEEDS: Array<{ artifact: string; uses: RegExp }> = [
 ];
 
 /** Whether the image has etcd2/fleet units of its own (labos does; no downloaded image does). */
-export function hasClusterUnits(entry: CatalogEntry): boolean {
+function hasClusterUnits(entry: CatalogEntry): boolean {
   return !!entry.build;
 }
 
