@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadScenario } from '../lab/scenario.js';
-import { runScenario, type ScenarioResult } from '../lab/runner.js';
-import { seconds } from '../lab/log.js';
+import { loadScenario } from '../lab/scenario/loader.js';
+import { runScenario, type ScenarioResult } from '../lab/run/runner.js';
+import { seconds } from '../lab/util/log.js';
 
 const store = mkdtempSync(join(tmpdir(), 'corelab-bench-checkpoints-'));
 process.env.CORELAB_CHECKPOINTS = store;

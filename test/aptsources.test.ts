@@ -1,6 +1,6 @@
 import test from 'ava';
-import { labosSources, parseAptSources } from '../lab/aptsources.js';
-import { LabError } from '../lab/errors.js';
+import { labosSources, parseAptSources } from '../lab/images/aptsources.js';
+import { LabError } from '../lab/util/errors.js';
 import { tempTree } from './helpers/files.js';
 
 const DEB822 = `Types: deb

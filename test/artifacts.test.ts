@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolveArtifact, importArtifact, importTarball, pullArtifact, ARTIFACTS, artifactsCacheDir } from '../lab/artifacts.js';
+import { resolveArtifact, importArtifact, importTarball, pullArtifact, ARTIFACTS, artifactsCacheDir } from '../lab/images/artifacts.js';
 import { tempTree } from './helpers/files.js';
 
 /** A stand-in release tarball laid out like fleet's (fake programs: this tests the plumbing only). */

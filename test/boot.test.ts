@@ -1,10 +1,10 @@
 import test from 'ava';
 import { execa } from 'execa';
 import { join } from 'node:path';
-import { loadCatalog } from '../lab/catalog.js';
-import { bootArgs, diskCreateArgs, labosBoot, nodeMemory, pulledBoot } from '../lab/boot.js';
-import { Machine } from '../lab/machine.js';
-import type { ImageFiles } from '../lab/imagestore.js';
+import { loadCatalog } from '../lab/images/catalog.js';
+import { bootArgs, diskCreateArgs, labosBoot, nodeMemory, pulledBoot } from '../lab/machine/boot.js';
+import { Machine } from '../lab/machine/machine.js';
+import type { ImageFiles } from '../lab/images/store.js';
 import { tempTree } from './helpers/files.js';
 
 const catalog = loadCatalog();

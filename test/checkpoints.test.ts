@@ -3,11 +3,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, appendFileSync, existsSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { loadScenario, FileProblems } from '../lab/scenario.js';
+import { loadScenario, FileProblems } from '../lab/scenario/loader.js';
 import {
   checkpointPoints, commitCheckpoint, damage, listCheckpoints, newCheckpointDir, parseSize, pruneCheckpoints, readMeta, whyNoMatch,
   type CheckpointMeta, type KeyContext,
-} from '../lab/checkpoints.js';
+} from '../lab/checkpoints/store.js';
 import { scenario, tempTree } from './helpers/files.js';
 
 const BODY = `name: cp

@@ -104,7 +104,7 @@ test('checkpoints list, rm and prune work on the store named by CORELAB_CHECKPOI
   t.teardown(store.remove);
   const env = { CORELAB_CHECKPOINTS: store.dir };
   // Three small checkpoints, as the lab writes them (checkpoint.json with sizes, digests, dates).
-  const { commitCheckpoint, newCheckpointDir } = await import('../lab/checkpoints.js');
+  const { commitCheckpoint, newCheckpointDir } = await import('../lab/checkpoints/store.js');
   const { mkdirSync, writeFileSync } = await import('node:fs');
   const before = process.env.CORELAB_CHECKPOINTS;
   process.env.CORELAB_CHECKPOINTS = store.dir;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { parse } from 'yaml';
-import { buildIso, configDriveFiles, prefixToNetmask, type NodeIdentity } from '../lab/configdrive.js';
+import { buildIso, configDriveFiles, prefixToNetmask, type NodeIdentity } from '../lab/guestconfig/configdrive.js';
 
 const id: NodeIdentity = {
   instanceId: 'i-0001',

@@ -2,7 +2,7 @@ import test from 'ava';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConsoleWatch, findTrouble } from '../lab/consolescan.js';
+import { ConsoleWatch, findTrouble } from '../lab/machine/console.js';
 
 test('panics, oopses, emergency shells and failed units are found, colour codes and all', (t) => {
   const text = [

@@ -1,8 +1,8 @@
 import test from 'ava';
-import { loadCatalog } from '../lab/catalog.js';
-import { deliveryFor, fwCfgArgs, writeDelivery } from '../lab/delivery.js';
-import { buildIso, type NodeIdentity } from '../lab/configdrive.js';
-import { LabError } from '../lab/errors.js';
+import { loadCatalog } from '../lab/images/catalog.js';
+import { deliveryFor, fwCfgArgs, writeDelivery } from '../lab/guestconfig/delivery.js';
+import { buildIso, type NodeIdentity } from '../lab/guestconfig/configdrive.js';
+import { LabError } from '../lab/util/errors.js';
 import { execa } from 'execa';
 import { join } from 'node:path';
 import { readFileSync, statSync } from 'node:fs';

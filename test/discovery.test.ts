@@ -2,9 +2,9 @@ import test from 'ava';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DiscoveryService } from '../lab/hostservices.js';
-import { alive } from '../lab/imagestore.js';
-import { liveDaemons } from '../lab/proc.js';
+import { DiscoveryService } from '../lab/host/discovery.js';
+import { alive } from '../lab/images/store.js';
+import { liveDaemons } from '../lab/host/proc.js';
 
 test('a real etcd answers /new?size=N with a seeded token, proxies the registry, and stops cleanly', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'corelab-test-'));

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import * as openpgp from 'openpgp';
-import { loadCatalog, type Catalog } from '../lab/catalog.js';
-import { parseDigests } from '../lab/download.js';
-import { importImage, listImages, pullImage, removeImage, verifyImage } from '../lab/imagefetch.js';
-import { LabError } from '../lab/errors.js';
+import { loadCatalog, type Catalog } from '../lab/images/catalog.js';
+import { parseDigests } from '../lab/download/download.js';
+import { importImage, listImages, pullImage, removeImage, verifyImage } from '../lab/images/fetch.js';
+import { LabError } from '../lab/util/errors.js';
 
 // Every test points CORELAB_CACHE at its own folder, so they run one at a time.
 const serial = test.serial;

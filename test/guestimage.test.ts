@@ -3,10 +3,10 @@
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadScenario, FileProblems, type Plan } from '../lab/scenario.js';
-import { missingImage, prepareGuestImage, requiredArtifacts } from '../lab/guestimage.js';
-import { importImage } from '../lab/imagefetch.js';
-import { LabError } from '../lab/errors.js';
+import { loadScenario, FileProblems, type Plan } from '../lab/scenario/loader.js';
+import { missingImage, prepareGuestImage, requiredArtifacts } from '../lab/run/plan.js';
+import { importImage } from '../lab/images/fetch.js';
+import { LabError } from '../lab/util/errors.js';
 import { scenario, tempTree } from './helpers/files.js';
 
 const FLATCAR = 'scenarios/etcd-discovery/flatcar.yaml';

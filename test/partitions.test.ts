@@ -1,6 +1,6 @@
 import test from 'ava';
-import { Partitions } from '../lab/partitions.js';
-import type { CommandResult } from '../lab/guest.js';
+import { Partitions } from '../lab/cluster/partitions.js';
+import type { CommandResult } from '../lab/machine/ssh.js';
 
 function fakeLab(exitCode = 0) {
   const ran: Array<[string, string]> = [];

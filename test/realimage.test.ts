@@ -5,8 +5,8 @@
 import test from 'ava';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listImages } from '../lab/imagefetch.js';
-import { resolveArtifact } from '../lab/artifacts.js';
+import { listImages } from '../lab/images/fetch.js';
+import { resolveArtifact } from '../lab/images/artifacts.js';
 import { assertLabGone, corelab } from './helpers/lab.js';
 import { tempTree } from './helpers/files.js';
 

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import getPort from 'get-port';
-import { Registry } from '../lab/registry.js';
-import { ensureNginxImage } from '../lab/containerimage.js';
-import { alive } from '../lab/imagestore.js';
-import { Daemon } from '../lab/proc.js';
-import { waitUntil, NotYet } from '../lab/retry.js';
+import { Registry } from '../lab/host/registry.js';
+import { ensureNginxImage } from '../lab/images/containerimage.js';
+import { alive } from '../lab/images/store.js';
+import { Daemon } from '../lab/host/proc.js';
+import { waitUntil, NotYet } from '../lab/util/poll.js';
 
 const MANIFEST_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
 

@@ -2,9 +2,9 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { writeReports } from '../lab/report.js';
-import type { ScenarioResult } from '../lab/runner.js';
-import { which } from '../lab/hosttools.js';
+import { writeReports } from '../lab/report/report.js';
+import type { ScenarioResult } from '../lab/run/runner.js';
+import { which } from '../lab/host/tools.js';
 import { tempTree } from './helpers/files.js';
 
 const t0 = Date.parse('2026-11-25T10:00:00Z');

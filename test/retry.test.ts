@@ -1,5 +1,5 @@
 import test from 'ava';
-import { NotYet, TimeoutError, waitUntil } from '../lab/retry.js';
+import { NotYet, TimeoutError, waitUntil } from '../lab/util/poll.js';
 
 test('waitUntil returns once the attempt succeeds', async (t) => {
   let n = 0;

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { loadScenario, FileProblems } from '../lab/scenario.js';
+import { loadScenario, FileProblems } from '../lab/scenario/loader.js';
 import { scenario, tempTree } from './helpers/files.js';
 
 const GOOD = `name: t

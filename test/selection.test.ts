@@ -1,6 +1,6 @@
 import test from 'ava';
-import { flaky, shard } from '../lab/selection.js';
-import { LabError } from '../lab/errors.js';
+import { flaky, shard } from '../lab/scenario/selection.js';
+import { LabError } from '../lab/util/errors.js';
 
 const plans = ['scenarios/c', 'scenarios/a', 'scenarios/d', 'scenarios/b', 'scenarios/e'].map((file) => ({ file }));
 

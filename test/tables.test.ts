@@ -1,7 +1,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseTable, select } from '../lab/tables.js';
+import { parseTable, select } from '../lab/run/tables.js';
 
 // As the article prints them (docker 1.12 on RancherOS).
 const NODE_LS = `ID                           HOSTNAME  STATUS  AVAILABILITY  MANAGER STATUS

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertLabGone, corelab, labDirOf, leftoverDirs, outputUntil, processesMentioning } from './helpers/lab.js';
 import { tempTree } from './helpers/files.js';
-import { resolveArtifact } from '../lab/artifacts.js';
+import { resolveArtifact } from '../lab/images/artifacts.js';
 
 /** The tests' own checkpoint store: a user's saved checkpoints are neither used nor touched. */
 const CHECKPOINTS = mkdtempSync(join(tmpdir(), 'corelab-test-checkpoints-'));
@@ -153,7 +153,7 @@ test.serial('checkpoints: a restore that fails falls back to a cold run that pas
   const dir = join(CHECKPOINTS, key);
   const meta = JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8'));
   writeFileSync(join(dir, 'nodes', 'solo', 'state.zst'), 'not a zstd stream');
-  const { fileSha256 } = await import('../lab/checkpoints.js');
+  const { fileSha256 } = await import('../lab/checkpoints/store.js');
   meta.files['nodes/solo/state.zst'] = { size: 17, sha256: await fileSha256(join(dir, 'nodes', 'solo', 'state.zst')) };
   writeFileSync(join(dir, 'checkpoint.json'), JSON.stringify(meta));
   const r = await corelab(['run', 'test/fixtures/checkpoint'], CP_ENV);

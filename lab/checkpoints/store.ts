@@ -1,0 +1,299 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { execa } from 'execa';
+import { cacheDir, PROJECT_DIR } from '../util/paths.js';
+import { alive } from '../images/store.js';
+import { LabError } from '../util/errors.js';
+import type { Plan } from '../scenario/loader.js';
+
+/**
+ * The checkpoint store: saved labs (every VM's memory and disk, the host services' data, the lab's
+ * SSH key and variables) keyed by a hash of everything that decides the lab's state at that point.
+ * A restore never runs on a stale state: a key that does not match is no checkpoint at all.
+ */
+
+/** Bumped when what a checkpoint holds, or how it is restored, changes. */
+const FORMAT = 1;
+
+/** What a checkpoint's key is made of; a changed component names the reason a run goes cold. */
+export type Inputs = Record<string, string>;
+
+export interface CheckpointPoint {
+  /** The name the scenario gives it (checkpoint: NAME on a step). */
+  name: string;
+  /** Index of the step after which it is taken. */
+  afterStep: number;
+  key: string;
+  inputs: Inputs;
+}
+
+export interface CheckpointNode {
+  name: string;
+  /** running: memory saved too; off: disk only (or nothing, if it never booted). */
+  state: 'running' | 'off';
+  hasDisk: boolean;
+  /** Its config came by fw_cfg under this name (saved as ignition.json), not on a drive (config.iso). */
+  fwCfgName?: string;
+}
+
+export interface CheckpointMeta {
+  key: string;
+  format: number;
+  scenario: string;
+  file: string;
+  checkpoint: string;
+  afterStep: number;
+  afterStepName: string;
+  createdAt: string;
+  lastUsedAt: string;
+  inputs: Inputs;
+  accel: string;
+  /** The byte that makes the lab's MAC addresses: a restored guest keeps its NICs. */
+  labByte: number;
+  vars: Record<string, string>;
+  nodes: CheckpointNode[];
+  services: { discovery: boolean; registry: boolean };
+  artifactsDrive: boolean;
+  /** Every file, project-relative to the checkpoint folder, with its size and sha256. */
+  files: Record<string, { size: number; sha256: string }>;
+  size: number;
+  /** Seconds it took to save. */
+  saveSeconds?: number;
+}
+
+/** The store: $CORELAB_CHECKPOINTS, else checkpoints/ in the cache. */
+export function checkpointsDir(): string {
+  return process.env.CORELAB_CHECKPOINTS || join(cacheDir(), 'checkpoints');
+}
+
+export function checkpointDir(key: string): string {
+  return join(checkpointsDir(), key);
+}
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+let labVersionCache: string | undefined;
+/** The lab's version: package.json's, plus a hash of the lab's own code (any change may change guests). */
+export function labVersion(): string {
+  if (labVersionCache) return labVersionCache;
+  const pkg = JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), 'utf8')) as { version: string };
+  const dir = join(PROJECT_DIR, 'lab');
+  const h = createHash('sha256');
+  for (const f of walk(dir).filter((f) => f.endsWith('.ts')).map((f) => relative(dir, f)).sort()) h.update(`${f}\0`).update(readFileSync(join(dir, f))).update('\0');
+  return (labVersionCache = `${pkg.version}+${h.digest('hex').slice(0, 12)}`);
+}
+
+let qemuVersionCache: string | undefined;
+/** Migration streams are only good for the QEMU that wrote them. */
+export async function qemuVersion(): Promise<string> {
+  qemuVersionCache ??= (await execa('qemu-system-x86_64', ['--version'])).stdout.split('\n')[0].trim();
+  return qemuVersionCache;
+}
+
+export interface KeyContext {
+  imageKey: string;
+  accel: string;
+  qemu: string;
+  lab: string;
+  /** name → sha256 of each artifact handed to the guests. */
+  artifacts: Record<string, string>;
+}
+
+/** What decides the lab's state after step `afterStep`, component by component. */
+function checkpointInputs(plan: Plan, afterStep: number, ctx: KeyContext): Inputs {
+  const inputs: Inputs = {
+    format: String(FORMAT),
+    lab: ctx.lab,
+    qemu: ctx.qemu,
+    accel: ctx.accel,
+    image: `${plan.image} ${ctx.imageKey}`,
+    network: plan.subnet,
+    services: sha(JSON.stringify({ discovery: plan.discovery ?? null, registry: plan.registry ?? null })),
+    artifacts: sha(JSON.stringify(Object.entries(ctx.artifacts).sort())),
+    nodes: plan.nodes.map((n) => n.name).join(','),
+  };
+  for (const n of plan.nodes) {
+    inputs[`config:${n.name}`] = sha(n.config);
+    inputs[`machine:${n.name}`] = sha(JSON.stringify({ address: n.address, memoryMb: n.memoryMb, cpus: n.cpus, drive: n.drive, ports: n.ports }));
+  }
+  // Steps as they act, not as they are written: line numbers and notes do not change the state.
+  inputs.steps = sha(JSON.stringify(plan.steps.slice(0, afterStep + 1).map(({ line: _l, note: _n, ...s }) => s)));
+  return inputs;
+}
+
+function keyOf(inputs: Inputs): string {
+  return sha(JSON.stringify(Object.entries(inputs).sort(([a], [b]) => a.localeCompare(b)))).slice(0, 24);
+}
+
+/** The checkpoints a scenario marks, in step order, with their keys for this lab. */
+export function checkpointPoints(plan: Plan, ctx: KeyContext): CheckpointPoint[] {
+  return plan.steps
+    .filter((s) => s.checkpoint)
+    .map((s) => {
+      const inputs = checkpointInputs(plan, s.index, ctx);
+      return { name: s.checkpoint!, afterStep: s.index, key: keyOf(inputs), inputs };
+    });
+}
+
+/** Why no saved checkpoint matches a point, in one line, from the closest one saved for the same scenario. */
+export function whyNoMatch(point: CheckpointPoint, plan: Plan): string {
+  const same = listCheckpoints()
+    .filter((m) => m.scenario === plan.name && m.checkpoint === point.name)
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+  if (!same) return `no checkpoint "${point.name}" saved yet for this scenario`;
+  const changed = Object.keys({ ...same.inputs, ...point.inputs }).filter((k) => same.inputs[k] !== point.inputs[k]);
+  return `checkpoint "${point.name}" saved ${same.createdAt} is stale: ${changed.map((k) => describe(k, plan)).join(', ')} changed since`;
+}
+
+function describe(component: string, plan: Plan): string {
+  const [kind, node] = component.split(':');
+  const n = plan.nodes.find((x) => x.name === node);
+  switch (kind) {
+    case 'config':
+      return `${node}'s config (${n ? relative(process.cwd(), n.configFile) : '?'})`;
+    case 'machine':
+      return `${node}'s address, memory, cpus, drive or ports`;
+    case 'steps':
+      return 'the steps up to it';
+    case 'lab':
+      return 'the lab version';
+    case 'image':
+      return `the image (${plan.image})`;
+    case 'qemu':
+      return 'the QEMU version';
+    case 'accel':
+      return 'the accelerator';
+    case 'nodes':
+      return 'the set of nodes';
+    default:
+      return `the ${component}`;
+  }
+}
+
+/** Every complete checkpoint in the store (unfinished ones of runs that are gone are removed). */
+export function listCheckpoints(): CheckpointMeta[] {
+  const dir = checkpointsDir();
+  if (!existsSync(dir)) return [];
+  const out: CheckpointMeta[] = [];
+  for (const e of readdirSync(dir)) {
+    const tmp = e.match(/^\.tmp-(\d+)-/);
+    if (tmp) {
+      if (!alive(Number(tmp[1]))) rmSync(join(dir, e), { recursive: true, force: true });
+      continue;
+    }
+    const meta = readMeta(e);
+    if (meta) out.push(meta);
+  }
+  return out;
+}
+
+export function readMeta(key: string): CheckpointMeta | undefined {
+  try {
+    const m = JSON.parse(readFileSync(join(checkpointDir(key), 'checkpoint.json'), 'utf8')) as CheckpointMeta;
+    return m.key === key ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A checkpoint that is about to be written: a temp folder in the store, renamed into place when done. */
+export function newCheckpointDir(key: string): string {
+  const dir = join(checkpointsDir(), `.tmp-${process.pid}-${key}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Digests every file of a finished temp folder, writes its checkpoint.json and puts it in place. */
+export async function commitCheckpoint(tmp: string, meta: Omit<CheckpointMeta, 'files' | 'size' | 'format'>): Promise<CheckpointMeta> {
+  const files: CheckpointMeta['files'] = {};
+  for (const f of walk(tmp)) files[relative(tmp, f)] = { size: statSync(f).size, sha256: await fileSha256(f) };
+  const full: CheckpointMeta = { ...meta, format: FORMAT, files, size: Object.values(files).reduce((a, f) => a + f.size, 0) };
+  writeFileSync(join(tmp, 'checkpoint.json'), JSON.stringify(full, null, 2) + '\n');
+  const dest = checkpointDir(meta.key);
+  rmSync(dest, { recursive: true, force: true });
+  renameSync(tmp, dest);
+  return full;
+}
+
+/**
+ * Checks a checkpoint before it is restored: every file there with its size and digest, and the
+ * image it was saved on still in place. Returns what is wrong, or undefined.
+ */
+export async function damage(meta: CheckpointMeta): Promise<string | undefined> {
+  if (meta.format !== FORMAT) return `it was written in format ${meta.format}, this lab reads ${FORMAT}`;
+  const dir = checkpointDir(meta.key);
+  const results = await Promise.all(
+    Object.entries(meta.files).map(async ([rel, want]) => {
+      const f = join(dir, rel);
+      if (!existsSync(f)) return `${rel} is missing`;
+      const size = statSync(f).size;
+      if (size !== want.size) return `${rel} has ${size} bytes, ${want.size} were saved`;
+      if ((await fileSha256(f)) !== want.sha256) return `${rel} does not match the digest saved with it`;
+      return undefined;
+    }),
+  );
+  const bad = results.find((r) => r !== undefined);
+  if (bad) return bad;
+  for (const n of meta.nodes.filter((x) => x.hasDisk)) {
+    const disk = join(dir, 'nodes', n.name, 'disk.qcow2');
+    const info = await execa('qemu-img', ['info', '-U', '--output=json', disk], { reject: false });
+    if (info.exitCode !== 0) return `${n.name}'s saved disk is not a readable qcow2: ${info.stderr.split('\n')[0]}`;
+    const backing = (JSON.parse(info.stdout) as { 'full-backing-filename'?: string })['full-backing-filename'];
+    if (backing && !existsSync(backing)) return `the image ${n.name}'s saved disk is made on (${backing}) is gone`;
+  }
+  return undefined;
+}
+
+export function touchCheckpoint(meta: CheckpointMeta): void {
+  meta.lastUsedAt = new Date().toISOString();
+  writeFileSync(join(checkpointDir(meta.key), 'checkpoint.json'), JSON.stringify(meta, null, 2) + '\n');
+}
+
+export function removeCheckpoint(key: string): boolean {
+  const dir = checkpointDir(key);
+  if (!existsSync(dir)) return false;
+  rmSync(dir, { recursive: true, force: true });
+  return true;
+}
+
+/** The size cap of the store: CORELAB_CHECKPOINT_CAP (e.g. 20G, 500M), 20 GiB by default. */
+export function capBytes(value = process.env.CORELAB_CHECKPOINT_CAP): number {
+  return parseSize(value ?? '20G');
+}
+
+export function parseSize(value: string): number {
+  const m = value.trim().match(/^(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?$/i);
+  if (!m) throw new LabError(`cannot read size "${value}"`, { fix: 'write it like 20G, 500M or 1.5T' });
+  return Math.round(Number(m[1]) * 1024 ** ' KMGT'.indexOf((m[2] || ' ').toUpperCase()));
+}
+
+/** Removes least recently used checkpoints until the store fits in cap bytes; never the ones in keep. */
+export function pruneCheckpoints(cap: number, keep: string[] = []): CheckpointMeta[] {
+  const all = listCheckpoints().sort((a, b) => a.lastUsedAt.localeCompare(b.lastUsedAt));
+  let total = all.reduce((a, m) => a + m.size, 0);
+  const removed: CheckpointMeta[] = [];
+  for (const m of all) {
+    if (total <= cap) break;
+    if (keep.includes(m.key)) continue;
+    removeCheckpoint(m.key);
+    total -= m.size;
+    removed.push(m);
+  }
+  return removed;
+}
+
+function walk(d: string): string[] {
+  return readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
+}
+
+export function fileSha256(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(file)
+      .on('data', (c) => h.update(c))
+      .on('end', () => resolve(h.digest('hex')))
+      .on('error', reject);
+  });
+}

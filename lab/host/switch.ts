@@ -1,0 +1,90 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Daemon } from './proc.js';
+import { LabError } from '../util/errors.js';
+import { sleep } from '../util/poll.js';
+
+/** A port on the host (127.0.0.1) that guests reach at guestAddr:guestPort through QEMU user-mode networking. */
+export interface GuestForward {
+  name: string;
+  guestAddr: string;
+  guestPort: number;
+  hostPort: number;
+}
+
+/** Where guests find the lab's host services on their user-mode NIC (eth1). */
+export const HOST_SERVICES_ADDR = '10.0.2.100';
+
+/** The lab's private L2 segment: one vde_switch, no root needed. */
+export class Switch {
+  private constructor(readonly dir: string, private daemon: Daemon) {}
+
+  static async start(labDir: string): Promise<Switch> {
+    const dir = join(labDir, 'switch');
+    const d = Daemon.start('vde_switch', ['vde_switch', '--sock', dir], join(labDir, 'vde_switch.log'));
+    const deadline = Date.now() + 5000;
+    while (!existsSync(join(dir, 'ctl'))) {
+      if (!d.running || Date.now() > deadline) {
+        d.kill();
+        throw new LabError(`vde_switch did not start (see ${join(labDir, 'vde_switch.log')})`, { fix: 'check that the vde2 package is installed and the lab dir is writable' });
+      }
+      await sleep(50);
+    }
+    return new Switch(dir, d);
+  }
+
+  get running(): boolean {
+    return this.daemon.running;
+  }
+
+  stop(): Promise<void> {
+    return this.daemon.stop(2000);
+  }
+}
+
+/**
+ * QEMU arguments for a node's two NICs: eth0 on the lab switch (its static address comes from the
+ * config drive), eth1 in user mode with restrict=on, so the guest reaches nothing but the host ports
+ * forwarded here (SSH in; host services out).
+ */
+export function nodeNetArgs(sw: Switch, lanMac: string, hostMac: string, sshPort: number, forwards: GuestForward[], published: Array<{ guestPort: number; hostPort: number }> = []): string[] {
+  const user = ['user', 'id=host', 'restrict=on', 'net=10.0.2.0/24', `hostfwd=tcp:127.0.0.1:${sshPort}-:22`];
+  for (const p of published) user.push(`hostfwd=tcp:127.0.0.1:${p.hostPort}-:${p.guestPort}`);
+  for (const f of forwards) user.push(`guestfwd=tcp:${f.guestAddr}:${f.guestPort}-cmd:socat - TCP:127.0.0.1:${f.hostPort}`);
+  return [
+    '-netdev', `vde,id=lan,sock=${sw.dir}`,
+    '-device', `virtio-net-pci,netdev=lan,mac=${lanMac}`,
+    '-netdev', user.join(','),
+    '-device', `virtio-net-pci,netdev=host,mac=${hostMac}`,
+  ];
+}
+
+/** Deterministic MACs: lab byte, NIC (0 = lan, 1 = host), node index. */
+export function macFor(labByte: number, nic: 0 | 1, index: number): string {
+  return ['52', '54', '00', hex(labByte), hex(nic), hex(index)].join(':');
+}
+
+function hex(n: number): string {
+  return (n & 255).toString(16).padStart(2, '0');
+}
+
+/** Parses "192.168.0.0/24" and checks an address lies inside it (not network or broadcast). */
+export function parseSubnet(cidr: string): { base: number; prefix: number } {
+  const m = cidr.match(/^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/);
+  if (!m || Number(m[2]) > 30) throw new LabError(`"${cidr}" is not an IPv4 subnet like 192.168.0.0/24`);
+  const prefix = Number(m[2]);
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return { base: (ipToInt(m[1]) & mask) >>> 0, prefix };
+}
+
+export function inSubnet(addr: string, subnet: { base: number; prefix: number }): boolean {
+  const ip = ipToInt(addr);
+  const size = 2 ** (32 - subnet.prefix);
+  return ip > subnet.base && ip < subnet.base + size - 1;
+}
+
+export function ipToInt(addr: string): number {
+  const parts = addr.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return NaN;
+  return ((parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]) >>> 0;
+}

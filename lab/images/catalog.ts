@@ -1,0 +1,207 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Node } from 'yaml';
+import { LabError } from '../util/errors.js';
+import { PROJECT_DIR } from '../util/paths.js';
+import { closest, YamlSource } from '../scenario/yamlsource.js';
+
+/** The catalog of guest images (images/catalog.yaml): what to fetch, how to check it, how it boots. */
+export const CATALOG_FILE = join(PROJECT_DIR, 'images', 'catalog.yaml');
+
+export type Decompress = 'bz2' | 'xz' | 'gz';
+export type ConfigDelivery = 'ignition-fw_cfg' | 'config-2' | 'cidata';
+/** The program in the guest that reads a #cloud-config: what keys it takes and whether systemd units can be added. */
+export type ConfigAgent = 'cloud-init' | 'coreos-cloudinit' | 'rancheros';
+
+export interface CatalogFile {
+  /** disk, iso, kernel or initrd. */
+  role: string;
+  /** URL template; {base} is the entry's base. */
+  url: string;
+  decompress?: Decompress;
+}
+
+export interface CatalogDigests {
+  url: string;
+  signed: 'clearsigned' | 'detached' | 'none';
+  signature?: string;
+  /** OpenPGP public key file, absolute (written project-relative in the catalog). */
+  key?: string;
+}
+
+export interface CatalogEntry {
+  name: string;
+  description: string;
+  base?: string;
+  /** Built locally from images/<build>/ instead of downloaded. */
+  build?: string;
+  files: CatalogFile[];
+  digests?: CatalogDigests;
+  format: 'qcow2' | 'iso' | 'kernel+initrd';
+  boot: 'disk' | 'kernel';
+  cmdline?: string;
+  user: string;
+  config: ConfigDelivery[];
+  fwCfgName?: string;
+  /** Reads the #cloud-config (default cloud-init). */
+  agent: ConfigAgent;
+  memory: number;
+}
+
+export type Catalog = Map<string, CatalogEntry>;
+
+const ENTRY_KEYS = ['description', 'base', 'build', 'files', 'digests', 'format', 'boot', 'cmdline', 'user', 'config', 'fw_cfg_name', 'agent', 'memory'];
+const AGENTS = ['cloud-init', 'coreos-cloudinit', 'rancheros'] as const;
+const FORMATS = ['qcow2', 'iso', 'kernel+initrd'] as const;
+const BOOTS = ['disk', 'kernel'] as const;
+const DELIVERIES = ['ignition-fw_cfg', 'config-2', 'cidata'] as const;
+const SIGNED = ['clearsigned', 'detached', 'none'] as const;
+const DECOMPRESS = ['bz2', 'xz', 'gz'] as const;
+const ROLES = ['disk', 'iso', 'kernel', 'initrd'];
+
+/** Loads and checks a catalog file; every problem is reported as file:line:col with a fix. */
+export function loadCatalog(path = CATALOG_FILE): Catalog {
+  if (!existsSync(path)) throw new LabError(`no image catalog at ${path}`, { fix: 'restore images/catalog.yaml from the repository' });
+  const src = new YamlSource(path);
+  src.throwIfProblems();
+  const catalog: Catalog = new Map();
+  const top = src.map(src.root, 'the catalog', ['images']);
+  const images = top.get('images');
+  if (!images) src.problem(src.root, 'the catalog has no "images:" mapping', 'add `images:` with one entry per image');
+  for (const { name, key, value } of images ? src.entries(images.value, 'images') : []) {
+    const entry = readEntry(src, name, key, value);
+    if (entry) catalog.set(name, entry);
+  }
+  src.throwIfProblems();
+  return catalog;
+}
+
+function readEntry(src: YamlSource, name: string, keyNode: Node, node: Node | null): CatalogEntry | undefined {
+  if (!/^[a-z0-9][a-z0-9._-]*$/.test(name)) src.problem(keyNode, `image name "${name}" may use only a-z, 0-9, ".", "_" and "-"`);
+  const m = src.map(node, `image ${name}`, ENTRY_KEYS);
+  const str = (k: string): string | undefined => (m.has(k) ? src.string(m.get(k)!.value, `${name}.${k}`) : undefined);
+  const oneOf = <T extends string>(k: string, allowed: readonly T[]): T | undefined => {
+    const v = str(k);
+    if (v !== undefined && !allowed.includes(v as T)) src.problem(m.get(k)!.value, `${name}.${k} must be one of ${allowed.join(', ')}`, hint(v, allowed));
+    return v as T | undefined;
+  };
+  const require = (k: string): void => {
+    if (!m.has(k)) src.problem(node, `image ${name} has no "${k}"`);
+  };
+  ['description', 'format', 'boot', 'user', 'config', 'memory'].forEach(require);
+
+  const base = str('base');
+  const build = str('build');
+  if (base !== undefined && !/^https?:\/\/[^/]+\/.*\/$/.test(base)) src.problem(m.get('base')!.value, `${name}.base must be an http(s) URL ending in "/"`);
+  if (!base && !build) src.problem(node, `image ${name} needs either "base" and "files" (downloaded) or "build" (built locally)`);
+
+  const files: CatalogFile[] = [];
+  if (m.has('files')) {
+    for (const f of src.entries(m.get('files')!.value, `${name}.files`)) {
+      if (!ROLES.includes(f.name)) src.problem(f.key, `unknown file role "${f.name}" in ${name}.files`, hint(f.name, ROLES));
+      const fm = src.map(f.value, `${name}.files.${f.name}`, ['url', 'decompress']);
+      const url = fm.has('url') ? src.string(fm.get('url')!.value, `${name}.files.${f.name}.url`) : undefined;
+      if (!url) {
+        if (!fm.has('url')) src.problem(f.value, `${name}.files.${f.name} has no "url"`);
+        continue;
+      }
+      const dec = fm.has('decompress') ? src.string(fm.get('decompress')!.value, 'decompress') : undefined;
+      if (dec !== undefined && !DECOMPRESS.includes(dec as Decompress)) src.problem(fm.get('decompress')!.value, `decompress must be one of ${DECOMPRESS.join(', ')}`);
+      else if (dec && !url.endsWith(`.${dec}`)) src.problem(fm.get('decompress')!.value, `${url} does not end in .${dec}`, `decompress names the compression of the downloaded file`);
+      files.push({ role: f.name, url, decompress: dec as Decompress | undefined });
+    }
+  }
+  if (base && files.length === 0) src.problem(node, `image ${name} has a base but no files to fetch`);
+
+  let digests: CatalogDigests | undefined;
+  if (m.has('digests')) {
+    const dn = m.get('digests')!.value;
+    const dm = src.map(dn, `${name}.digests`, ['url', 'signed', 'signature', 'key']);
+    const url = dm.has('url') ? src.string(dm.get('url')!.value, `${name}.digests.url`) : undefined;
+    const signed = dm.has('signed') ? src.string(dm.get('signed')!.value, `${name}.digests.signed`) : 'none';
+    if (!url) src.problem(dn, `${name}.digests has no "url"`);
+    if (signed && !SIGNED.includes(signed as CatalogDigests['signed'])) src.problem(dm.get('signed')?.value, `${name}.digests.signed must be one of ${SIGNED.join(', ')}`);
+    const signature = dm.has('signature') ? src.string(dm.get('signature')!.value, 'signature') : undefined;
+    const key = dm.has('key') ? src.string(dm.get('key')!.value, 'key') : undefined;
+    if (signed === 'detached' && !signature) src.problem(dn, `${name}.digests is signed: detached but has no "signature" URL`);
+    if (signed !== 'none' && !key) src.problem(dn, `${name}.digests is signed but names no "key" file`, 'add key: images/keys/NAME.asc');
+    if (url && signed) digests = { url, signed: signed as CatalogDigests['signed'], signature, key: key ? join(PROJECT_DIR, key) : undefined };
+  } else if (base) src.problem(node, `image ${name} has no "digests": downloads could not be checked`, 'add digests: { url: "{base}SHA256SUMS", signed: none }');
+
+  const config: ConfigDelivery[] = [];
+  if (m.has('config')) {
+    for (const c of src.seq(m.get('config')!.value, `${name}.config`)) {
+      const v = src.string(c, `${name}.config item`);
+      if (v !== undefined && !DELIVERIES.includes(v as ConfigDelivery)) src.problem(c, `config delivery must be one of ${DELIVERIES.join(', ')}`, hint(v, DELIVERIES));
+      else if (v) config.push(v as ConfigDelivery);
+    }
+  }
+  const fwCfgName = str('fw_cfg_name');
+  if (config.includes('ignition-fw_cfg') && !fwCfgName) src.problem(m.get('config')?.value, `${name} delivers Ignition by fw_cfg but has no fw_cfg_name`, 'add fw_cfg_name: opt/org.flatcar-linux/config');
+
+  const memory = m.has('memory') ? src.int(m.get('memory')!.value, `${name}.memory`, 256) : undefined;
+  const entry: CatalogEntry = {
+    name,
+    description: str('description') ?? '',
+    base,
+    build,
+    files,
+    digests,
+    format: oneOf('format', FORMATS) ?? 'qcow2',
+    boot: oneOf('boot', BOOTS) ?? 'disk',
+    cmdline: str('cmdline'),
+    user: str('user') ?? '',
+    config,
+    fwCfgName,
+    agent: oneOf('agent', AGENTS) ?? 'cloud-init',
+    memory: memory ?? 0,
+  };
+  return entry;
+}
+
+function hint(v: string, allowed: readonly string[]): string | undefined {
+  const near = closest(v, [...allowed]);
+  return near ? `did you mean "${near}"?` : undefined;
+}
+
+/** The entry called name, or an error listing the known names. */
+export function catalogEntry(name: string, catalog: Catalog = loadCatalog()): CatalogEntry {
+  const entry = catalog.get(name);
+  if (entry) return entry;
+  const near = closest(name, [...catalog.keys()]);
+  throw new LabError(`no image "${name}" in the catalog`, {
+    fix: near ? `did you mean "${near}"? (corelab images list shows them all)` : `known images: ${[...catalog.keys()].join(', ')}`,
+  });
+}
+
+/** The mirror to use: --mirror, else $CORELAB_IMAGE_MIRROR, else none (upstream). */
+export function imageMirror(option?: string): string | undefined {
+  const m = option ?? process.env.CORELAB_IMAGE_MIRROR;
+  if (!m) return undefined;
+  if (!/^https?:\/\/[^/]/.test(m)) throw new LabError(`image mirror "${m}" is not an http(s) URL`, { fix: 'pass --mirror http://HOST[:PORT][/PATH]' });
+  return m.replace(/\/+$/, '');
+}
+
+/** The entry's base URL; with a mirror, its scheme and host are replaced by the mirror URL. */
+export function resolveBase(entry: CatalogEntry, mirror?: string): string {
+  if (!entry.base) throw new LabError(`image ${entry.name} is built locally, not downloaded`, { fix: `corelab images build ${entry.build ?? entry.name}` });
+  if (!mirror) return entry.base;
+  const u = new URL(entry.base);
+  return `${mirror.replace(/\/+$/, '')}${u.pathname}`;
+}
+
+/** A URL template with {base} filled in. */
+export function resolveUrl(template: string, entry: CatalogEntry, mirror?: string): string {
+  return template.replaceAll('{base}', resolveBase(entry, mirror));
+}
+
+/** The last path segment of a URL: the name a release's digest list uses for it. */
+export function urlFileName(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');
+}
+
+/** The name a file is kept under once fetched (without the compression suffix). */
+export function storedName(file: CatalogFile): string {
+  const n = urlFileName(file.url.replaceAll('{base}', 'http://x/'));
+  return file.decompress ? n.slice(0, -(file.decompress.length + 1)) : n;
+}

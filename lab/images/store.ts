@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { cacheDir, PROJECT_DIR } from '../util/paths.js';
+import { LabError } from '../util/errors.js';
+import { sleep } from '../util/poll.js';
+import { log } from '../util/log.js';
+
+/** A bootable image in the cache: a qcow2 base for overlays, plus kernel/initrd for direct kernel boot. */
+export interface ImageFiles {
+  name: string;
+  dir: string;
+  disk: string;
+  kernel: string;
+  initrd: string;
+  cmdline: string;
+  key: string;
+}
+
+export function recipeDir(name: string): string {
+  return join(PROJECT_DIR, 'images', name);
+}
+
+/** Hash of every file of a recipe folder (paths and contents): the cache key of what it builds. */
+export function recipeHash(dir: string): string {
+  const h = createHash('sha256');
+  const walk = (d: string): string[] =>
+    readdirSync(d, { withFileTypes: true })
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
+  if (!existsSync(dir)) throw new LabError(`no image recipe at ${dir}`);
+  for (const f of walk(dir)) {
+    const st = statSync(f);
+    h.update(`${relative(dir, f)}\0${st.mode & 0o111 ? 'x' : '-'}\0`);
+    h.update(readFileSync(f));
+    h.update('\0');
+  }
+  return h.digest('hex');
+}
+
+export function imagesDir(): string {
+  return join(cacheDir(), 'images');
+}
+
+export function builtImageDir(name: string, key: string): string {
+  return join(imagesDir(), `${name}-${key.slice(0, 16)}`);
+}
+
+/** The cached build of a recipe, if it is complete. */
+export function findBuiltImage(name: string, key = recipeHash(recipeDir(name))): ImageFiles | undefined {
+  const dir = builtImageDir(name, key);
+  const files = imageFilesIn(name, dir, key);
+  return files && [files.disk, files.kernel, files.initrd].every((f) => existsSync(f)) && existsSync(join(dir, 'image.json')) ? files : undefined;
+}
+
+export function imageFilesIn(name: string, dir: string, key: string): ImageFiles | undefined {
+  const cmdlineFile = join(dir, 'cmdline');
+  if (!existsSync(cmdlineFile)) return undefined;
+  return {
+    name,
+    dir,
+    key,
+    disk: join(dir, 'disk.qcow2'),
+    kernel: join(dir, 'vmlinuz'),
+    initrd: join(dir, 'initrd.img'),
+    cmdline: readFileSync(cmdlineFile, 'utf8').trim().replace(/\s+/g, ' '),
+  };
+}
+
+export function writeImageManifest(dir: string, manifest: Record<string, unknown>): void {
+  writeFileSync(join(dir, 'image.json'), JSON.stringify(manifest, null, 2) + '\n');
+}
+
+/**
+ * A cross-process lock (a directory holding the owner's pid), so two runs never build or
+ * download the same thing at once. A lock whose owner is gone is taken over.
+ */
+export async function withLock<T>(name: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  const dir = join(cacheDir(), 'locks', `${name}.lock`);
+  mkdirSync(join(cacheDir(), 'locks'), { recursive: true });
+  let told = false;
+  for (;;) {
+    try {
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'pid'), String(process.pid));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(readFileSafe(join(dir, 'pid')));
+      if (owner && !alive(owner)) {
+        rmSync(dir, { recursive: true, force: true });
+        continue;
+      }
+      if (!told) log(`waiting for process ${owner || '?'} which holds the ${name} lock`);
+      told = true;
+      await sleep(2000, signal);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function readFileSafe(f: string): string {
+  try {
+    return readFileSync(f, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,138 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import ssh2 from 'ssh2';
+
+const { Client, utils } = ssh2;
+type Client = InstanceType<typeof ssh2.Client>;
+import { LabError } from '../util/errors.js';
+import { NotYet, waitUntil } from '../util/poll.js';
+
+export interface CommandResult {
+  node: string;
+  command: string;
+  stdout: string;
+  stderr: string;
+  /** null when the command was cut off (timeout, connection lost). */
+  exitCode: number | null;
+  durationMs: number;
+  error?: string;
+}
+
+export interface LabKey {
+  privateKey: string;
+  publicKey: string;
+  privateKeyFile: string;
+}
+
+/** A per-lab SSH key pair; the private key file is written with mode 0600. */
+export function makeLabKey(privateKeyFile: string, comment = 'corelab'): LabKey {
+  const pair = utils.generateKeyPairSync('ed25519', { comment });
+  writeFileSync(privateKeyFile, pair.private, { mode: 0o600 });
+  writeFileSync(`${privateKeyFile}.pub`, pair.public + '\n', { mode: 0o644 });
+  return { privateKey: pair.private, publicKey: pair.public.trim(), privateKeyFile };
+}
+
+/** A saved key pair (a checkpoint's), copied to privateKeyFile: restored guests trust only it. */
+export function loadLabKey(from: string, privateKeyFile: string): LabKey {
+  const privateKey = readFileSync(from, 'utf8');
+  const publicKey = readFileSync(`${from}.pub`, 'utf8').trim();
+  writeFileSync(privateKeyFile, privateKey, { mode: 0o600 });
+  writeFileSync(`${privateKeyFile}.pub`, publicKey + '\n', { mode: 0o644 });
+  return { privateKey, publicKey, privateKeyFile };
+}
+
+/** The command channel to one guest: SSH to its forwarded port on 127.0.0.1, as its image's user. */
+export class GuestChannel {
+  private client?: Client;
+  private connecting?: Promise<Client>;
+
+  constructor(readonly node: string, readonly port: number, readonly user: string, private key: LabKey) {}
+
+  private connect(readyTimeoutMs = 30_000): Promise<Client> {
+    if (this.client) return Promise.resolve(this.client);
+    if (this.connecting) return this.connecting;
+    this.connecting = new Promise<Client>((resolve, reject) => {
+      const c = new Client();
+      c.once('ready', () => {
+        this.client = c;
+        resolve(c);
+      });
+      // ssh2 may emit several errors (handshake lost, then reset); all of them end this client.
+      c.on('error', (e) => {
+        if (this.client === c) this.client = undefined;
+        reject(e);
+      });
+      c.on('close', () => {
+        if (this.client === c) this.client = undefined;
+      });
+      c.connect({
+        host: '127.0.0.1',
+        port: this.port,
+        username: this.user,
+        privateKey: this.key.privateKey,
+        readyTimeout: readyTimeoutMs,
+        hostVerifier: () => true, // a fresh lab guest: its host key is new every boot
+        keepaliveInterval: 5000,
+        keepaliveCountMax: 3,
+      });
+    }).finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  /**
+   * Waits until the guest accepts SSH and runs a command. Fails early if QEMU is gone, and on
+   * timeout with what the console showed last.
+   */
+  async waitReady(opts: { timeoutMs: number; signal?: AbortSignal; alive: () => boolean; consoleTail: () => string }): Promise<void> {
+    await waitUntil(`${this.node} to accept SSH on 127.0.0.1:${this.port}`, async () => {
+      if (!opts.alive()) throw new LabError(`${this.node}: QEMU exited while the guest was booting; console:\n${opts.consoleTail()}`);
+      try {
+        const r = await this.run('true', { timeoutMs: 30_000 });
+        if (r.exitCode !== 0) throw new NotYet(`ssh ran "true" with exit ${r.exitCode}: ${r.stderr}`);
+      } catch (err) {
+        if (err instanceof NotYet) throw err;
+        this.close();
+        throw new NotYet(`ssh: ${(err as Error).message}\nconsole:\n${opts.consoleTail()}`);
+      }
+    }, { timeoutMs: opts.timeoutMs, intervalMs: 2000, signal: opts.signal });
+  }
+
+  /** Runs a command through the user's shell; never throws for the command's own failure. */
+  async run(command: string, opts: { timeoutMs: number }): Promise<CommandResult> {
+    const t0 = Date.now();
+    const client = await this.connect();
+    return new Promise<CommandResult>((resolve) => {
+      let stdout = '';
+      let stderr = '';
+      let done = false;
+      const onClose = () => finish(null, 'the SSH connection closed');
+      const finish = (exitCode: number | null, error?: string) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        client.off('close', onClose);
+        resolve({ node: this.node, command, stdout, stderr, exitCode, durationMs: Date.now() - t0, error });
+      };
+      const timer = setTimeout(() => {
+        finish(null, `no answer within ${opts.timeoutMs / 1000}s`);
+        this.close();
+      }, opts.timeoutMs);
+      client.exec(command, (err, stream) => {
+        if (err) return finish(null, err.message);
+        let exitCode: number | null = null;
+        stream.on('data', (d: Buffer) => (stdout += d.toString()));
+        stream.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        stream.on('exit', (code: number | null, signal?: string) => {
+          exitCode = typeof code === 'number' ? code : null;
+          if (exitCode === null && signal) stderr += `\n(killed by signal ${signal})`;
+        });
+        stream.on('close', () => finish(exitCode, exitCode === null ? 'the channel closed without an exit status' : undefined));
+      });
+      client.once('close', onClose);
+    });
+  }
+
+  close(): void {
+    this.client?.end();
+    this.client = undefined;
+  }
+}
