@@ -6,8 +6,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadScenario } from '../lab/scenario/loader.js';
-import { runScenario, type ScenarioResult } from '../lab/run/runner.js';
+import { loadPlan } from '../lab/run/plan.js';
+import { runScenario } from '../lab/run/runner.js';
+import type { ScenarioResult } from '../lab/run/results.js';
+import { loadCatalog } from '../lab/images/catalog.js';
 import { seconds } from '../lab/util/log.js';
 
 const store = mkdtempSync(join(tmpdir(), 'corelab-bench-checkpoints-'));
@@ -20,11 +22,12 @@ const table = (title: string, rows: Array<[string, string]>) => {
 };
 const outcome = (r: ScenarioResult) => `${r.status} (${r.steps.filter((s) => s.status === 'passed').length}/${r.steps.length} steps passed${r.steps.some((s) => s.status === 'skipped') ? `, ${r.steps.filter((s) => s.status === 'skipped').length} restored` : ''})`;
 
+const catalog = loadCatalog();
 const pairs: Array<{ name: string; cold: ScenarioResult; restored: ScenarioResult }> = [];
 for (const path of ['scenarios/etcd-discovery', 'scenarios/swarm-drain-replicate']) {
-  const plan = loadScenario(path);
-  const cold = await runScenario(plan, { cold: true });
-  const restored = await runScenario(plan);
+  const plan = loadPlan(path, { catalog });
+  const cold = await runScenario(plan, { catalog, cold: true });
+  const restored = await runScenario(plan, { catalog });
   pairs.push({ name: plan.name, cold, restored });
   if (plan.name === 'etcd-discovery') {
     const healthy = cold.steps.find((s) => /three healthy members/.test(s.name));

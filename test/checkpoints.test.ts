@@ -4,10 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { loadScenario, FileProblems } from '../lab/scenario/loader.js';
-import {
-  checkpointPoints, commitCheckpoint, damage, listCheckpoints, newCheckpointDir, parseSize, pruneCheckpoints, readMeta, whyNoMatch,
-  type CheckpointMeta, type KeyContext,
-} from '../lab/checkpoints/store.js';
+import { commitCheckpoint, damage, listCheckpoints, newCheckpointDir, parseSize, pruneCheckpoints, readMeta, type CheckpointMeta } from '../lab/checkpoints/store.js';
+import { checkpointPoints, whyNoMatch, type KeyContext } from '../lab/checkpoints/key.js';
 import { scenario, tempTree } from './helpers/files.js';
 
 const BODY = `name: cp

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DiscoveryService } from '../lab/host/discovery.js';
-import { alive } from '../lab/images/store.js';
+import { alive } from '../lab/util/lock.js';
 import { liveDaemons } from '../lab/host/proc.js';
 
 test('a real etcd answers /new?size=N with a seeded token, proxies the registry, and stops cleanly', async (t) => {

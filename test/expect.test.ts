@@ -1,7 +1,7 @@
 import test from 'ava';
 import { capture, check, checkMatcher } from '../lab/run/expect.js';
 import type { CommandResult } from '../lab/machine/ssh.js';
-import type { Expectation } from '../lab/scenario/loader.js';
+import type { Expectation } from '../lab/scenario/model.js';
 
 const HEALTH = `member 3aaf91fd1172594e is healthy: got healthy result from http://192.168.0.11:2379
 member 8cf40790248e1dcd is healthy: got healthy result from http://192.168.0.12:2379

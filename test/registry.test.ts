@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import getPort from 'get-port';
 import { Registry } from '../lab/host/registry.js';
 import { ensureNginxImage } from '../lab/images/containerimage.js';
-import { alive } from '../lab/images/store.js';
+import { alive } from '../lab/util/lock.js';
 import { Daemon } from '../lab/host/proc.js';
 import { waitUntil, NotYet } from '../lab/util/poll.js';
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { writeReports } from '../lab/report/report.js';
-import type { ScenarioResult } from '../lab/run/runner.js';
+import type { ScenarioResult } from '../lab/run/results.js';
 import { which } from '../lab/host/tools.js';
 import { tempTree } from './helpers/files.js';
 

@@ -1,5 +1,9 @@
 import test from 'ava';
 import { loadScenario, FileProblems } from '../lab/scenario/loader.js';
+import { loadPlan } from '../lab/run/plan.js';
+import { loadCatalog } from '../lab/images/catalog.js';
+
+const catalog = loadCatalog();
 import { scenario, tempTree } from './helpers/files.js';
 
 const GOOD = `name: t
@@ -19,7 +23,7 @@ steps:
 function problems(t: import('ava').ExecutionContext, body: string, files: Record<string, string> = {}): FileProblems {
   const tree = tempTree({ ...scenario(body), ...files });
   t.teardown(tree.remove);
-  const err = t.throws(() => loadScenario(tree.dir), { instanceOf: FileProblems });
+  const err = t.throws(() => loadPlan(tree.dir, { catalog }), { instanceOf: FileProblems });
   return err as FileProblems;
 }
 
@@ -66,7 +70,7 @@ test('an undefined variable in a step and in a node config', (t) => {
   const err = problems(t, GOOD.replace('echo hi', 'echo {{discovery.url}}'), { 'cloud-config.yaml': '#cloud-config\nhostname: "{{node.nmae}}"\n' });
   const text = err.format();
   t.regex(text, /step "hello" uses undefined variable \{\{discovery\.url\}\}/);
-  t.regex(text, /cloud-config\.yaml: undefined variable \{\{node\.nmae\}\}/);
+  t.regex(text, /cloud-config\.yaml:2:12: undefined variable \{\{node\.nmae\}\}\n  fix: known in node configs: /);
 });
 
 test('a missing config file names the path it looked for', (t) => {

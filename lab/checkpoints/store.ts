@@ -2,31 +2,20 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { execa } from 'execa';
-import { cacheDir, PROJECT_DIR } from '../util/paths.js';
-import { alive } from '../images/store.js';
+import { cacheDir } from '../util/paths.js';
+import { alive } from '../util/lock.js';
 import { LabError } from '../util/errors.js';
-import type { Plan } from '../scenario/loader.js';
+import { FORMAT, layout, type Inputs } from './layout.js';
 
 /**
- * The checkpoint store: saved labs (every VM's memory and disk, the host services' data, the lab's
- * SSH key and variables) keyed by a hash of everything that decides the lab's state at that point.
- * A restore never runs on a stale state: a key that does not match is no checkpoint at all.
+ * The checkpoints layer (lab/checkpoints/): the store of saved labs (this file: list, read,
+ * commit, check, prune), their keys (key.ts: a hash of everything that decides the lab's state at
+ * that point, so a restore never runs on a stale state) and their on-disk layout (layout.ts: every
+ * file name in one place). Saving and restoring a running lab is the cluster's (lab/cluster/).
+ * It imports machine/ and below, never cluster/ or above.
  */
 
-/** Bumped when what a checkpoint holds, or how it is restored, changes. */
-const FORMAT = 1;
 
-/** What a checkpoint's key is made of; a changed component names the reason a run goes cold. */
-export type Inputs = Record<string, string>;
-
-export interface CheckpointPoint {
-  /** The name the scenario gives it (checkpoint: NAME on a step). */
-  name: string;
-  /** Index of the step after which it is taken. */
-  afterStep: number;
-  key: string;
-  inputs: Inputs;
-}
 
 export interface CheckpointNode {
   name: string;
@@ -71,106 +60,6 @@ export function checkpointDir(key: string): string {
   return join(checkpointsDir(), key);
 }
 
-const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-
-let labVersionCache: string | undefined;
-/** The lab's version: package.json's, plus a hash of the lab's own code (any change may change guests). */
-export function labVersion(): string {
-  if (labVersionCache) return labVersionCache;
-  const pkg = JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), 'utf8')) as { version: string };
-  const dir = join(PROJECT_DIR, 'lab');
-  const h = createHash('sha256');
-  for (const f of walk(dir).filter((f) => f.endsWith('.ts')).map((f) => relative(dir, f)).sort()) h.update(`${f}\0`).update(readFileSync(join(dir, f))).update('\0');
-  return (labVersionCache = `${pkg.version}+${h.digest('hex').slice(0, 12)}`);
-}
-
-let qemuVersionCache: string | undefined;
-/** Migration streams are only good for the QEMU that wrote them. */
-export async function qemuVersion(): Promise<string> {
-  qemuVersionCache ??= (await execa('qemu-system-x86_64', ['--version'])).stdout.split('\n')[0].trim();
-  return qemuVersionCache;
-}
-
-export interface KeyContext {
-  imageKey: string;
-  accel: string;
-  qemu: string;
-  lab: string;
-  /** name → sha256 of each artifact handed to the guests. */
-  artifacts: Record<string, string>;
-}
-
-/** What decides the lab's state after step `afterStep`, component by component. */
-function checkpointInputs(plan: Plan, afterStep: number, ctx: KeyContext): Inputs {
-  const inputs: Inputs = {
-    format: String(FORMAT),
-    lab: ctx.lab,
-    qemu: ctx.qemu,
-    accel: ctx.accel,
-    image: `${plan.image} ${ctx.imageKey}`,
-    network: plan.subnet,
-    services: sha(JSON.stringify({ discovery: plan.discovery ?? null, registry: plan.registry ?? null })),
-    artifacts: sha(JSON.stringify(Object.entries(ctx.artifacts).sort())),
-    nodes: plan.nodes.map((n) => n.name).join(','),
-  };
-  for (const n of plan.nodes) {
-    inputs[`config:${n.name}`] = sha(n.config);
-    inputs[`machine:${n.name}`] = sha(JSON.stringify({ address: n.address, memoryMb: n.memoryMb, cpus: n.cpus, drive: n.drive, ports: n.ports }));
-  }
-  // Steps as they act, not as they are written: line numbers and notes do not change the state.
-  inputs.steps = sha(JSON.stringify(plan.steps.slice(0, afterStep + 1).map(({ line: _l, note: _n, ...s }) => s)));
-  return inputs;
-}
-
-function keyOf(inputs: Inputs): string {
-  return sha(JSON.stringify(Object.entries(inputs).sort(([a], [b]) => a.localeCompare(b)))).slice(0, 24);
-}
-
-/** The checkpoints a scenario marks, in step order, with their keys for this lab. */
-export function checkpointPoints(plan: Plan, ctx: KeyContext): CheckpointPoint[] {
-  return plan.steps
-    .filter((s) => s.checkpoint)
-    .map((s) => {
-      const inputs = checkpointInputs(plan, s.index, ctx);
-      return { name: s.checkpoint!, afterStep: s.index, key: keyOf(inputs), inputs };
-    });
-}
-
-/** Why no saved checkpoint matches a point, in one line, from the closest one saved for the same scenario. */
-export function whyNoMatch(point: CheckpointPoint, plan: Plan): string {
-  const same = listCheckpoints()
-    .filter((m) => m.scenario === plan.name && m.checkpoint === point.name)
-    .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
-  if (!same) return `no checkpoint "${point.name}" saved yet for this scenario`;
-  const changed = Object.keys({ ...same.inputs, ...point.inputs }).filter((k) => same.inputs[k] !== point.inputs[k]);
-  return `checkpoint "${point.name}" saved ${same.createdAt} is stale: ${changed.map((k) => describe(k, plan)).join(', ')} changed since`;
-}
-
-function describe(component: string, plan: Plan): string {
-  const [kind, node] = component.split(':');
-  const n = plan.nodes.find((x) => x.name === node);
-  switch (kind) {
-    case 'config':
-      return `${node}'s config (${n ? relative(process.cwd(), n.configFile) : '?'})`;
-    case 'machine':
-      return `${node}'s address, memory, cpus, drive or ports`;
-    case 'steps':
-      return 'the steps up to it';
-    case 'lab':
-      return 'the lab version';
-    case 'image':
-      return `the image (${plan.image})`;
-    case 'qemu':
-      return 'the QEMU version';
-    case 'accel':
-      return 'the accelerator';
-    case 'nodes':
-      return 'the set of nodes';
-    default:
-      return `the ${component}`;
-  }
-}
-
 /** Every complete checkpoint in the store (unfinished ones of runs that are gone are removed). */
 export function listCheckpoints(): CheckpointMeta[] {
   const dir = checkpointsDir();
@@ -190,7 +79,7 @@ export function listCheckpoints(): CheckpointMeta[] {
 
 export function readMeta(key: string): CheckpointMeta | undefined {
   try {
-    const m = JSON.parse(readFileSync(join(checkpointDir(key), 'checkpoint.json'), 'utf8')) as CheckpointMeta;
+    const m = JSON.parse(readFileSync(layout(checkpointDir(key)).meta, 'utf8')) as CheckpointMeta;
     return m.key === key ? m : undefined;
   } catch {
     return undefined;
@@ -210,7 +99,7 @@ export async function commitCheckpoint(tmp: string, meta: Omit<CheckpointMeta, '
   const files: CheckpointMeta['files'] = {};
   for (const f of walk(tmp)) files[relative(tmp, f)] = { size: statSync(f).size, sha256: await fileSha256(f) };
   const full: CheckpointMeta = { ...meta, format: FORMAT, files, size: Object.values(files).reduce((a, f) => a + f.size, 0) };
-  writeFileSync(join(tmp, 'checkpoint.json'), JSON.stringify(full, null, 2) + '\n');
+  writeFileSync(layout(tmp).meta, JSON.stringify(full, null, 2) + '\n');
   const dest = checkpointDir(meta.key);
   rmSync(dest, { recursive: true, force: true });
   renameSync(tmp, dest);
@@ -237,7 +126,7 @@ export async function damage(meta: CheckpointMeta): Promise<string | undefined> 
   const bad = results.find((r) => r !== undefined);
   if (bad) return bad;
   for (const n of meta.nodes.filter((x) => x.hasDisk)) {
-    const disk = join(dir, 'nodes', n.name, 'disk.qcow2');
+    const disk = layout(dir).node(n.name).disk;
     const info = await execa('qemu-img', ['info', '-U', '--output=json', disk], { reject: false });
     if (info.exitCode !== 0) return `${n.name}'s saved disk is not a readable qcow2: ${info.stderr.split('\n')[0]}`;
     const backing = (JSON.parse(info.stdout) as { 'full-backing-filename'?: string })['full-backing-filename'];
@@ -248,7 +137,7 @@ export async function damage(meta: CheckpointMeta): Promise<string | undefined> 
 
 export function touchCheckpoint(meta: CheckpointMeta): void {
   meta.lastUsedAt = new Date().toISOString();
-  writeFileSync(join(checkpointDir(meta.key), 'checkpoint.json'), JSON.stringify(meta, null, 2) + '\n');
+  writeFileSync(layout(checkpointDir(meta.key)).meta, JSON.stringify(meta, null, 2) + '\n');
 }
 
 export function removeCheckpoint(key: string): boolean {
@@ -284,7 +173,7 @@ export function pruneCheckpoints(cap: number, keep: string[] = []): CheckpointMe
   return removed;
 }
 
-function walk(d: string): string[] {
+export function walk(d: string): string[] {
   return readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
 }
 

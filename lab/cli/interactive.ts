@@ -2,12 +2,15 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../cluster/lab.js';
-import { loadScenario } from '../scenario/loader.js';
-import { LabError, formatError } from '../util/errors.js';
+import { Teardown } from '../cluster/teardown.js';
+import { newFacts } from '../cluster/facts.js';
+import { loadPlan, preflight } from '../run/plan.js';
+import type { Catalog } from '../images/catalog.js';
+import { LabError } from '../util/errors.js';
 import { cleanStaleLabs, listStates, stateDir, type LabState } from '../cluster/state.js';
-import { alive } from '../images/store.js';
-import { readTail } from '../machine/machine.js';
-import { sleep } from '../util/poll.js';
+import { alive } from '../util/lock.js';
+import { readTail } from '../util/text.js';
+import { NotYet, sleep, waitUntil } from '../util/poll.js';
 import { log } from '../util/log.js';
 import { PROJECT_DIR } from '../util/paths.js';
 
@@ -15,8 +18,8 @@ import { PROJECT_DIR } from '../util/paths.js';
  * `corelab up`: starts a detached `corelab serve` that owns the lab (its QEMUs die with it), and
  * returns once the lab is ready, printing how to reach it.
  */
-export async function up(scenarioPath: string, opts: { accel?: 'kvm' | 'tcg'; signal?: AbortSignal }): Promise<LabState> {
-  loadScenario(scenarioPath); // bad input is reported here, before anything starts
+export async function up(scenarioPath: string, opts: { accel?: 'kvm' | 'tcg'; signal?: AbortSignal; catalog: Catalog }): Promise<LabState> {
+  loadPlan(scenarioPath, { catalog: opts.catalog }); // bad input is reported here, before anything starts
   mkdirSync(stateDir(), { recursive: true });
   const logFile = join(stateDir(), `up-${Date.now()}.log`);
   const fd = openSync(logFile, 'a');
@@ -29,34 +32,30 @@ export async function up(scenarioPath: string, opts: { accel?: 'kvm' | 'tcg'; si
   log(`booting in the background (pid ${child.pid}); its log: ${logFile}`);
   let exited = false;
   child.on('exit', () => (exited = true));
-  for (;;) {
-    if (opts.signal?.aborted) {
-      process.kill(child.pid!, 'SIGTERM');
-      throw new LabError('interrupted: the lab is being torn down');
-    }
+  opts.signal?.addEventListener('abort', () => process.kill(child.pid!, 'SIGTERM'), { once: true });
+  // As long as the lab's own boot timeout (the serve process gives up and exits after it).
+  return waitUntil('the lab to come up', async () => {
     const state = listStates().find((s) => s.ownerPid === child.pid);
     if (state?.ready) return state;
     if (exited || !alive(child.pid!)) throw new LabError(`the lab did not come up; last lines of ${logFile}:\n${readTail(logFile, 25)}`);
-    await sleep(1000);
-  }
+    throw new NotYet('booting');
+  }, { timeoutMs: 24 * 3_600_000, intervalMs: 1000, signal: opts.signal });
 }
 
 /** `corelab serve`: sets the lab up, holds it until SIGTERM/SIGINT, then tears it down. */
-export async function serve(scenarioPath: string, opts: { accel?: 'kvm' | 'tcg'; signal: AbortSignal }): Promise<void> {
-  const plan = loadScenario(scenarioPath);
-  const lab = new Lab(plan, { accel: opts.accel, signal: opts.signal });
+export async function serve(scenarioPath: string, opts: { accel?: 'kvm' | 'tcg'; signal: AbortSignal; catalog: Catalog }): Promise<void> {
+  const pre = await preflight(loadPlan(scenarioPath, { catalog: opts.catalog }), { catalog: opts.catalog, accel: opts.accel, signal: opts.signal });
+  if ('skip' in pre) throw new LabError(`this lab cannot come up here: ${pre.skip}`);
+  const teardown = new Teardown();
   try {
-    await lab.setUp();
+    const lab = await Lab.create(pre.plan, { signal: opts.signal, teardown, facts: newFacts() });
     log(`lab ${lab.name} is ready; stop it with: corelab down ${lab.name}`);
     await new Promise<void>((resolve) => {
       if (opts.signal.aborted) resolve();
       opts.signal.addEventListener('abort', () => resolve(), { once: true });
     });
-  } catch (err) {
-    lab.saveState(formatError(err));
-    throw err;
   } finally {
-    await lab.tearDown();
+    await teardown.run();
   }
 }
 
@@ -93,9 +92,9 @@ export function statusText(): string {
 /** `corelab down`: asks the owner to tear its lab down and waits until it has. */
 export async function down(lab: LabState, timeoutMs = 60_000): Promise<void> {
   if (alive(lab.ownerPid)) process.kill(lab.ownerPid, 'SIGTERM');
-  const deadline = Date.now() + timeoutMs;
-  while (alive(lab.ownerPid) && Date.now() < deadline) await sleep(250);
-  if (alive(lab.ownerPid)) process.kill(lab.ownerPid, 'SIGKILL');
+  await waitUntil(`lab ${lab.name} to be torn down`, async () => {
+    if (alive(lab.ownerPid)) throw new NotYet(`its owner ${lab.ownerPid} is still up`);
+  }, { timeoutMs, intervalMs: 250 }).catch(() => process.kill(lab.ownerPid, 'SIGKILL'));
   await sleep(250);
   cleanStaleLabs();
 }

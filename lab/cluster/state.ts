@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { alive } from '../images/store.js';
+import { alive } from '../util/lock.js';
 import { log } from '../util/log.js';
 
 /** What another terminal needs to find a running lab and reach its nodes. */

@@ -6,12 +6,14 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import * as openpgp from 'openpgp';
-import type { Decompress } from '../images/catalog.js';
 import { LabError } from '../util/errors.js';
 import { which } from '../host/tools.js';
-import { withLock } from '../images/store.js';
+import { withLock } from '../util/lock.js';
 import { liveStatus, log } from '../util/log.js';
 import { cacheDir } from '../util/paths.js';
+
+/** How a downloaded file is compressed (it is stored decompressed). */
+export type Decompress = 'bz2' | 'xz' | 'gz';
 
 export type HashAlgo = 'sha256' | 'sha512';
 export interface Digest {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, existsSync } from 'node:fs';
 import { LabError } from '../util/errors.js';
+import { onExit } from '../util/exit.js';
 
 /**
  * A long-running host process of the lab (qemu, vde_switch, etcd, registry).
@@ -91,7 +92,7 @@ export function frozen<T>(d: Daemon, fn: () => T): T {
 export function killAllDaemons(): void {
   for (const d of live) d.kill('SIGKILL');
 }
-process.on('exit', killAllDaemons);
+onExit(killAllDaemons);
 
 export function liveDaemons(): Daemon[] {
   return [...live];

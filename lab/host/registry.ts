@@ -6,7 +6,8 @@ import getPort from 'get-port';
 import { Daemon, frozen } from './proc.js';
 import { LabError } from '../util/errors.js';
 import { requireTools } from './tools.js';
-import { NotYet, indent, waitUntil } from '../util/poll.js';
+import { NotYet, waitUntil } from '../util/poll.js';
+import { indent } from '../util/text.js';
 import { HOST_SERVICES_ADDR, type GuestForward } from './switch.js';
 
 /** One manifest or blob read in the registry's access log, e.g. part of a guest's `docker pull`. */

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Daemon } from './proc.js';
 import { LabError } from '../util/errors.js';
-import { sleep } from '../util/poll.js';
+import { NotYet, waitUntil } from '../util/poll.js';
 
 /** A port on the host (127.0.0.1) that guests reach at guestAddr:guestPort through QEMU user-mode networking. */
 export interface GuestForward {
@@ -22,13 +22,14 @@ export class Switch {
   static async start(labDir: string): Promise<Switch> {
     const dir = join(labDir, 'switch');
     const d = Daemon.start('vde_switch', ['vde_switch', '--sock', dir], join(labDir, 'vde_switch.log'));
-    const deadline = Date.now() + 5000;
-    while (!existsSync(join(dir, 'ctl'))) {
-      if (!d.running || Date.now() > deadline) {
-        d.kill();
-        throw new LabError(`vde_switch did not start (see ${join(labDir, 'vde_switch.log')})`, { fix: 'check that the vde2 package is installed and the lab dir is writable' });
-      }
-      await sleep(50);
+    try {
+      await waitUntil('vde_switch to open its socket', async () => {
+        if (!d.running) throw new LabError('vde_switch exited');
+        if (!existsSync(join(dir, 'ctl'))) throw new NotYet('no ctl socket yet');
+      }, { timeoutMs: 5000, intervalMs: 50 });
+    } catch (err) {
+      d.kill();
+      throw new LabError(`vde_switch did not start (see ${join(labDir, 'vde_switch.log')}): ${(err as Error).message.split('\n')[0]}`, { fix: 'check that the vde2 package is installed and the lab dir is writable', cause: err });
     }
     return new Switch(dir, d);
   }
@@ -66,25 +67,4 @@ export function macFor(labByte: number, nic: 0 | 1, index: number): string {
 
 function hex(n: number): string {
   return (n & 255).toString(16).padStart(2, '0');
-}
-
-/** Parses "192.168.0.0/24" and checks an address lies inside it (not network or broadcast). */
-export function parseSubnet(cidr: string): { base: number; prefix: number } {
-  const m = cidr.match(/^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/);
-  if (!m || Number(m[2]) > 30) throw new LabError(`"${cidr}" is not an IPv4 subnet like 192.168.0.0/24`);
-  const prefix = Number(m[2]);
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return { base: (ipToInt(m[1]) & mask) >>> 0, prefix };
-}
-
-export function inSubnet(addr: string, subnet: { base: number; prefix: number }): boolean {
-  const ip = ipToInt(addr);
-  const size = 2 ** (32 - subnet.prefix);
-  return ip > subnet.base && ip < subnet.base + size - 1;
-}
-
-export function ipToInt(addr: string): number {
-  const parts = addr.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return NaN;
-  return ((parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]) >>> 0;
 }

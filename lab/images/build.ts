@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { LabError } from '../util/errors.js';
+import { onExit } from '../util/exit.js';
 import { labosSources } from './aptsources.js';
 import { requireTools, BUILD_TOOLS, type HostTool } from '../host/tools.js';
-import { builtImageDir, findBuiltImage, imagesDir, recipeDir, recipeHash, withLock, writeImageManifest, type ImageFiles } from './store.js';
+import { builtImageDir, findBuiltImage, imagesDir, recipeDir, recipeHash, writeImageManifest, type ImageFiles } from './store.js';
+import { withLock } from '../util/lock.js';
 import { log, section } from '../util/log.js';
 
 export interface BuildOptions {
@@ -112,10 +114,10 @@ function runBuildScript(name: string, script: string, outDir: string, sourcesFil
       }
     };
     signal?.addEventListener('abort', killGroup, { once: true });
-    process.once('exit', killGroup);
+    const offExit = onExit(killGroup);
     child.on('close', () => {
       signal?.removeEventListener('abort', killGroup);
-      process.off('exit', killGroup);
+      offExit();
     });
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => {

@@ -8,7 +8,8 @@ import { closest, YamlSource } from '../scenario/yamlsource.js';
 /** The catalog of guest images (images/catalog.yaml): what to fetch, how to check it, how it boots. */
 export const CATALOG_FILE = join(PROJECT_DIR, 'images', 'catalog.yaml');
 
-export type Decompress = 'bz2' | 'xz' | 'gz';
+import type { Decompress } from '../download/download.js';
+export type { Decompress };
 export type ConfigDelivery = 'ignition-fw_cfg' | 'config-2' | 'cidata';
 /** The program in the guest that reads a #cloud-config: what keys it takes and whether systemd units can be added. */
 export type ConfigAgent = 'cloud-init' | 'coreos-cloudinit' | 'rancheros';

@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { cacheDir, PROJECT_DIR } from '../util/paths.js';
 import { LabError } from '../util/errors.js';
-import { sleep } from '../util/poll.js';
-import { log } from '../util/log.js';
 
 /** A bootable image in the cache: a qcow2 base for overlays, plus kernel/initrd for direct kernel boot. */
 export interface ImageFiles {
@@ -69,53 +67,4 @@ export function imageFilesIn(name: string, dir: string, key: string): ImageFiles
 
 export function writeImageManifest(dir: string, manifest: Record<string, unknown>): void {
   writeFileSync(join(dir, 'image.json'), JSON.stringify(manifest, null, 2) + '\n');
-}
-
-/**
- * A cross-process lock (a directory holding the owner's pid), so two runs never build or
- * download the same thing at once. A lock whose owner is gone is taken over.
- */
-export async function withLock<T>(name: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-  const dir = join(cacheDir(), 'locks', `${name}.lock`);
-  mkdirSync(join(cacheDir(), 'locks'), { recursive: true });
-  let told = false;
-  for (;;) {
-    try {
-      mkdirSync(dir);
-      writeFileSync(join(dir, 'pid'), String(process.pid));
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number(readFileSafe(join(dir, 'pid')));
-      if (owner && !alive(owner)) {
-        rmSync(dir, { recursive: true, force: true });
-        continue;
-      }
-      if (!told) log(`waiting for process ${owner || '?'} which holds the ${name} lock`);
-      told = true;
-      await sleep(2000, signal);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function readFileSafe(f: string): string {
-  try {
-    return readFileSync(f, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -1,65 +1,14 @@
-import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { release } from 'node:os';
+import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { Daemon } from '../host/proc.js';
 import { Qmp } from './qmp.js';
 import { LabError } from '../util/errors.js';
-import { sleep } from '../util/poll.js';
-import { warn } from '../util/log.js';
-import { cacheDir } from '../util/paths.js';
+import { NotYet, waitUntil } from '../util/poll.js';
+import { readTail, shellQuote } from '../util/text.js';
 import { bootArgs, diskCreateArgs, type BootSpec } from './boot.js';
 
-export type Accel = 'kvm' | 'tcg';
-
-/**
- * KVM when /dev/kvm is there and can really run a guest, else TCG with a warning.
- * CORELAB_ACCEL=kvm|tcg overrides. Some hosts (nested virtualization) have a /dev/kvm whose guests
- * die with "KVM internal error"; a probe boot of the image's kernel finds that out once per host
- * kernel and the verdict is kept in the cache.
- */
-export async function chooseAccel(kernel: string | undefined): Promise<Accel> {
-  const forced = process.env.CORELAB_ACCEL;
-  if (forced === 'kvm' || forced === 'tcg') return forced;
-  try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-  } catch {
-    warn('KVM is not available (/dev/kvm missing or not writable): using TCG software emulation; guests boot several times slower');
-    return 'tcg';
-  }
-  const marker = join(cacheDir(), 'kvm-probe.json');
-  let verdict: { host: string; ok: boolean; detail: string } | undefined;
-  try {
-    verdict = JSON.parse(readFileSync(marker, 'utf8'));
-    if (verdict?.host !== release()) verdict = undefined;
-  } catch {
-    verdict = undefined;
-  }
-  if (!verdict && !kernel) {
-    warn('no kernel here to probe KVM with (a disk-booted image and labos not built): using KVM unprobed; CORELAB_ACCEL=tcg if guests die with "KVM internal error"');
-    return 'kvm';
-  }
-  if (!verdict) {
-    verdict = { host: release(), ...(await probeKvm(kernel!)) };
-    mkdirSync(cacheDir(), { recursive: true });
-    writeFileSync(marker, JSON.stringify(verdict) + '\n');
-  }
-  if (verdict.ok) return 'kvm';
-  warn(`/dev/kvm is present but cannot run guests here (${verdict.detail}): using TCG software emulation; delete ${marker} to probe again`);
-  return 'tcg';
-}
-
-/** Boots the kernel alone under KVM: it must reach its "no root fs" panic and exit (-no-reboot). */
-async function probeKvm(kernel: string): Promise<{ ok: boolean; detail: string }> {
-  const r = await execa('qemu-system-x86_64', [
-    '-accel', 'kvm', '-cpu', 'host', '-m', '256', '-nodefaults', '-display', 'none', '-no-reboot',
-    '-serial', 'stdio', '-kernel', kernel, '-append', 'console=ttyS0 panic=-1 root=/dev/nonexistent',
-  ], { reject: false, timeout: 20_000, all: true });
-  if (/KVM internal error|emulation failure/.test(r.all ?? '')) return { ok: false, detail: 'KVM internal error: emulation failure' };
-  if (r.timedOut) return { ok: false, detail: 'a probe boot under KVM did not finish in 20s' };
-  if (r.exitCode !== 0 || !/Kernel panic/.test(r.all ?? '')) return { ok: false, detail: `a probe boot under KVM failed: ${(r.all ?? '').split('\n').slice(-2).join(' ')}` };
-  return { ok: true, detail: 'probe boot reached the kernel panic it expects' };
-}
+import type { Accel } from './accel.js';
 
 export interface MachineSpec {
   name: string;
@@ -161,8 +110,7 @@ export class Machine {
   }
 
   private async connectQmp(): Promise<Qmp> {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
+    return waitUntil(`QEMU for ${this.name} to open its QMP socket (see ${this.qemuLog})`, async () => {
       if (!this.daemon!.running) {
         const out = readTail(this.qemuLog, 20);
         const fix = /host forwarding rule|Address already in use/.test(out)
@@ -179,9 +127,8 @@ export class Machine {
           /* not listening yet */
         }
       }
-      if (Date.now() > deadline) throw new LabError(`QEMU for ${this.name} did not open its QMP socket within 15s; see ${this.qemuLog}`);
-      await sleep(100);
-    }
+      throw new NotYet('no QMP socket yet');
+    }, { timeoutMs: 15_000, intervalMs: 100 });
   }
 
   /** Creates the node's disk if it has none yet: an overlay on its checkpoint's saved disk, else on the image (or a blank disk). */
@@ -196,20 +143,15 @@ export class Machine {
     await this.qmp!.execute('migrate-incoming', { uri: `exec:zstd -dcq ${shellQuote(file)}` });
     // A stream zstd cannot read leaves QEMU waiting in "inmigrate" for good; zstd's complaint (and
     // QEMU's own) lands in the QEMU log, so that is watched too. A good load takes seconds here.
-    const deadline = Date.now() + 90_000;
-    for (;;) {
+    await waitUntil(`QEMU for ${this.name} to load its checkpoint`, async () => {
       if (!this.daemon!.running) throw new LabError(`QEMU for ${this.name} exited while loading its checkpoint: ${readTail(this.qemuLog, 5)}`);
       const complaint = readTail(this.qemuLog, 20).match(/^(zstd: .*|.*load of migration failed.*)$/m)?.[1];
       if (complaint) throw new LabError(`${this.name}'s saved memory could not be loaded: ${complaint.trim()}`);
       const st = await this.qmp!.execute<{ status: string }>('query-status').catch(() => ({ status: 'gone' }));
       if (st.status === 'running') return;
-      if (st.status === 'paused' || st.status === 'postmigrate') {
-        await this.qmp!.execute('cont');
-        return;
-      }
-      if (Date.now() > deadline) throw new LabError(`QEMU for ${this.name} did not load its checkpoint within 90s (status ${st.status})`);
-      await sleep(200);
-    }
+      if (st.status === 'paused' || st.status === 'postmigrate') return void (await this.qmp!.execute('cont'));
+      throw new NotYet(`status ${st.status}`);
+    }, { timeoutMs: 90_000, intervalMs: 200 });
   }
 
   /**
@@ -225,14 +167,12 @@ export class Machine {
     try {
       await qmp.execute('migrate-set-parameters', { 'max-bandwidth': 8 * 1024 ** 3 });
       await qmp.execute('migrate', { uri: `exec:zstd -1 -q -T1 > ${shellQuote(stateFile)}` });
-      const deadline = Date.now() + 300_000;
-      for (;;) {
+      await waitUntil(`saving ${this.name}`, async () => {
         const m = await qmp.execute<{ status?: string; 'error-desc'?: string }>('query-migrate');
-        if (m.status === 'completed') break;
+        if (m.status === 'completed') return;
         if (m.status === 'failed' || m.status === 'cancelled') throw new LabError(`saving ${this.name} failed: ${m['error-desc'] ?? m.status}`);
-        if (Date.now() > deadline) throw new LabError(`saving ${this.name} did not finish within 300s`);
-        await sleep(200);
-      }
+        throw new NotYet(`migration ${m.status ?? 'not started'}`);
+      }, { timeoutMs: 300_000, intervalMs: 200 });
       // The migration flushed and let go of the disk: the overlay is consistent now.
       copyFileSync(this.overlay, diskCopy);
     } finally {
@@ -296,11 +236,6 @@ export class Machine {
     this.state = 'running';
   }
 
-  async status(): Promise<string> {
-    const r = await this.qmp!.execute<{ status: string }>('query-status');
-    return r.status;
-  }
-
   /** Sets the link of the NIC with this netdev id up or down (cable pulled). */
   async setLink(netdev: string, up: boolean): Promise<void> {
     await this.qmp!.execute('set_link', { name: netdev, up });
@@ -328,16 +263,4 @@ export class Machine {
     this.qmp = undefined;
     this.state = 'off';
   }
-}
-
-export function readTail(file: string, lines: number): string {
-  try {
-    return readFileSync(file, 'utf8').replace(/\r/g, '').split('\n').slice(-lines - 1).join('\n').trimEnd();
-  } catch {
-    return '';
-  }
-}
-
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }

@@ -1,4 +1,4 @@
-import type { ScenarioResult } from '../run/runner.js';
+import type { ScenarioResult } from '../run/results.js';
 
 /**
  * A self-contained report.html: per scenario, a timeline with one lane per node (boot, then each

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ScenarioResult } from '../run/runner.js';
-import { tail } from '../run/steps.js';
+import type { ScenarioResult } from '../run/results.js';
+import { tail } from '../util/text.js';
 import { htmlReport } from './html.js';
 
 /** Writes junit.xml (one test case per step), report.json and report.html into dir. */

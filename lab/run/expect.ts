@@ -1,5 +1,5 @@
 import type { CommandResult } from '../machine/ssh.js';
-import type { Capture, Expectation, Matcher } from '../scenario/loader.js';
+import type { Capture, Expectation, Matcher } from '../scenario/model.js';
 import { parseTable, select } from './tables.js';
 import { render, type Vars } from '../util/template.js';
 
@@ -7,7 +7,9 @@ import { render, type Vars } from '../util/template.js';
 export function check(result: CommandResult, expect: Expectation, vars: Vars): string[] {
   const failures: string[] = [];
   if (result.exitCode === null) failures.push(`the command did not finish: ${result.error ?? 'unknown reason'}`);
-  else if (expect.exit !== undefined && result.exitCode !== expect.exit) failures.push(`exit status ${result.exitCode}, expected ${expect.exit}`);
+  else if (expect.exit === 'nonzero') {
+    if (result.exitCode === 0) failures.push('exit status 0, expected a failure (nonzero)');
+  } else if (expect.exit !== undefined && result.exitCode !== expect.exit) failures.push(`exit status ${result.exitCode}, expected ${expect.exit}`);
   for (const stream of ['stdout', 'stderr'] as const) {
     for (const m of expect[stream]) {
       const problem = checkMatcher(result[stream], m, vars);

@@ -1,31 +1,11 @@
 import type { CommandResult } from '../machine/ssh.js';
-import type { HttpStep, NodeAction, Step, RunStep } from '../scenario/loader.js';
+import type { HttpStep, NodeAction, Step, RunStep } from '../scenario/model.js';
+import type { StepResult } from './results.js';
+import { tail } from '../util/text.js';
 import { capture, check, checkMatcher } from './expect.js';
 import { render, type Vars } from '../util/template.js';
 import { NotYet, TimeoutError, waitUntil } from '../util/poll.js';
 import { liveStatus, log } from '../util/log.js';
-
-export type StepStatus = 'passed' | 'failed' | 'skipped';
-
-export interface StepResult {
-  index: number;
-  name: string;
-  kind: Step['kind'];
-  node: string;
-  line: number;
-  note?: string;
-  status: StepStatus;
-  startedAt: string;
-  durationMs: number;
-  attempts: number;
-  command?: string;
-  exitCode?: number | null;
-  stdout?: string;
-  stderr?: string;
-  failures?: string[];
-  captured?: Record<string, string>;
-  message?: string;
-}
 
 /** What steps may do to the lab. */
 export interface StepTarget {
@@ -176,9 +156,4 @@ async function hostGet(url: string, timeoutMs: number): Promise<CommandResult> {
   } catch (err) {
     return { ...base, stdout: '', stderr: '', exitCode: 1, error: (err as Error).message, durationMs: Date.now() - t0 };
   }
-}
-
-export function tail(text: string, lines: number): string {
-  const all = text.trimEnd().split('\n');
-  return (all.length > lines ? ['…', ...all.slice(-lines)] : all).join('\n');
 }

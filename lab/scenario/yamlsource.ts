@@ -55,7 +55,7 @@ export class YamlSource {
   map(node: Node | null | undefined, what: string, known: string[]): Map<string, { key: Node; value: Node | null }> {
     const out = new Map<string, { key: Node; value: Node | null }>();
     if (!isMap(node)) {
-      this.problem(node, `${what} must be a mapping (key: value lines)`);
+      this.problem(node, `${what} must be a mapping (key: value lines)`, `write it as indented "key: value" lines; known keys: ${known.join(', ')}`);
       return out;
     }
     for (const pair of (node as YAMLMap<Node, Node | null>).items) {
@@ -73,7 +73,7 @@ export class YamlSource {
   /** A mapping with free keys (names), e.g. nodes. */
   entries(node: Node | null | undefined, what: string): Array<{ name: string; key: Node; value: Node | null }> {
     if (!isMap(node)) {
-      this.problem(node, `${what} must be a mapping of names`);
+      this.problem(node, `${what} must be a mapping of names`, 'write it as indented "name: ..." lines');
       return [];
     }
     return (node as YAMLMap<Node, Node | null>).items.map((p) => ({ name: isScalar(p.key) ? String(p.key.value) : '', key: p.key as Node, value: p.value ?? null }));
@@ -81,7 +81,7 @@ export class YamlSource {
 
   seq(node: Node | null | undefined, what: string): Node[] {
     if (!isSeq(node)) {
-      this.problem(node, `${what} must be a list (lines starting with "- ")`);
+      this.problem(node, `${what} must be a list (lines starting with "- ")`, 'write one item per line, each starting with "- "');
       return [];
     }
     return (node as YAMLSeq<Node>).items;
@@ -89,27 +89,37 @@ export class YamlSource {
 
   string(node: Node | null | undefined, what: string): string | undefined {
     if (isScalar(node) && (typeof node.value === 'string' || typeof node.value === 'number')) return String(node.value);
-    this.problem(node, `${what} must be a string`);
+    this.problem(node, `${what} must be a string`, 'write it as text (quote it if YAML reads it as something else)');
     return undefined;
   }
 
-  int(node: Node | null | undefined, what: string, min = 0): number | undefined {
-    if (isScalar(node) && Number.isInteger(node.value) && (node.value as number) >= min) return node.value as number;
-    this.problem(node, `${what} must be a whole number of at least ${min}`);
+  int(node: Node | null | undefined, what: string, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
+    if (isScalar(node) && Number.isInteger(node.value) && (node.value as number) >= min && (node.value as number) <= max) return node.value as number;
+    const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
+    this.problem(node, `${what} must be a whole number ${range}`, `write a number ${range}`);
     return undefined;
   }
 
-  /** "90s", "5m", "1h" or a number of seconds, as milliseconds. */
-  duration(node: Node | null | undefined, what: string): number | undefined {
+  /** "90s", "5m", "1h" or a number of seconds, as milliseconds, within [minMs, maxMs]. */
+  duration(node: Node | null | undefined, what: string, minMs = 1000, maxMs = 48 * 3_600_000): number | undefined {
     const v = isScalar(node) ? node.value : undefined;
     const m = String(v ?? '').match(/^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/);
     if (!m || v === null || v === undefined) {
-      this.problem(node, `${what} must be a duration like 30s, 5m or 1h`);
+      this.problem(node, `${what} must be a duration like 30s, 5m or 1h`, 'write a number with a unit: ms, s, m or h');
       return undefined;
     }
     const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-    return Number(m[1]) * unit;
+    const ms = Number(m[1]) * unit;
+    if (ms < minMs || ms > maxMs) {
+      this.problem(node, `${what} of ${String(v)} is out of range`, `use a duration from ${fmt(minMs)} to ${fmt(maxMs)}`);
+      return undefined;
+    }
+    return ms;
   }
+}
+
+function fmt(ms: number): string {
+  return ms >= 3_600_000 ? `${ms / 3_600_000}h` : ms >= 1000 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
 /** The nearest known word, if it is near enough to be a likely typo. */

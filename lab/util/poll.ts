@@ -1,5 +1,6 @@
 import pRetry, { AbortError } from 'p-retry';
 import { LabError } from './errors.js';
+import { indent } from './text.js';
 
 /** Thrown by an attempt that should be tried again; carries what it saw, for the final error. */
 export class NotYet extends Error {
@@ -61,13 +62,6 @@ export class TimeoutError extends LabError {
   }
 }
 
-export function indent(text: string, prefix = '    '): string {
-  return text
-    .trimEnd()
-    .split('\n')
-    .map((l) => prefix + l)
-    .join('\n');
-}
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

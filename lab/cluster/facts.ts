@@ -1,0 +1,28 @@
+import type { Accel } from '../machine/accel.js';
+
+/** What the report says of one node: filled in by the lab as it boots and tears down. */
+export interface NodeFacts {
+  name: string;
+  address: string;
+  bootStartedAt?: string;
+  /** Time from QEMU start to the first command over SSH. */
+  bootMs?: number;
+  maxRssMb: number;
+  /** The node's console log, relative to the report folder, once copied there. */
+  console?: string;
+}
+
+/**
+ * Facts about a lab that outlive it: the runner hands a record to Lab.create/restore and reads it
+ * for the report, also when setting up failed half-way and the lab was torn down.
+ */
+export interface LabFacts {
+  accel?: Accel;
+  /** Milliseconds per phase: image, host services, boot, restore. */
+  phases: Record<string, number>;
+  nodes: NodeFacts[];
+}
+
+export function newFacts(): LabFacts {
+  return { phases: {}, nodes: [] };
+}

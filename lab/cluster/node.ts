@@ -1,0 +1,125 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import getPort from 'get-port';
+import type { ScenarioNode } from '../scenario/model.js';
+import { Machine } from '../machine/machine.js';
+import { nodeMemory } from '../machine/boot.js';
+import { ConsoleWatch } from '../machine/console.js';
+import { GuestChannel, type LabKey } from '../machine/ssh.js';
+import { nodeNetArgs, macFor } from '../host/switch.js';
+import { guestConfig } from '../guestconfig/guestconfig.js';
+import { deliveryFor, writeDelivery, type Delivered } from '../guestconfig/delivery.js';
+import type { NodeIdentity } from '../guestconfig/configdrive.js';
+import type { GuestUnit } from '../guestconfig/units.js';
+import { render, type Vars } from '../util/template.js';
+import { log, warn } from '../util/log.js';
+import type { HostServices } from './services.js';
+import type { NodeFacts } from './facts.js';
+import type { Plan } from './plan.js';
+
+export interface LabNode {
+  plan: ScenarioNode;
+  machine: Machine;
+  guest: GuestChannel;
+  console: ConsoleWatch;
+  sshPort: number;
+  /** What the report says of it (boot time, memory), kept in the lab's facts. */
+  facts: NodeFacts;
+}
+
+/** What making a node needs from its lab. */
+export interface NodeContext {
+  plan: Plan;
+  dir: string;
+  key: LabKey;
+  vars: Vars;
+  labByte: number;
+  services: HostServices;
+  units: GuestUnit[];
+  artifactsDrive?: string;
+}
+
+/** From a checkpoint: the node's config as delivered, its saved disk and, if it ran, its memory. */
+export interface SavedNode {
+  delivered: Delivered;
+  disk?: string;
+  state?: string;
+}
+
+/**
+ * A node's machine and SSH channel (nothing is started): its config rendered for its image and
+ * delivered (config drive or fw_cfg), or the checkpoint's; host ports picked for SSH and `ports:`.
+ */
+export async function makeNode(ctx: NodeContext, n: ScenarioNode, saved?: SavedNode): Promise<LabNode> {
+  const dir = join(ctx.dir, n.name);
+  mkdirSync(dir);
+  const lanMac = macFor(ctx.labByte, 0, n.index);
+  const hostMac = macFor(ctx.labByte, 1, n.index);
+  const { entry, boot, user } = ctx.plan.guest;
+  let delivered = saved?.delivered;
+  if (!delivered) {
+    const nodeVars: Vars = { ...ctx.vars, 'node.name': n.name, 'node.address': n.address, 'node.prefix': String(ctx.plan.prefix), ssh_public_key: ctx.key.publicKey };
+    const id: NodeIdentity = { instanceId: randomUUID(), hostname: n.name, sshPublicKey: ctx.key.publicKey, address: n.address, prefix: ctx.plan.prefix, lanMac, hostMac };
+    const config = guestConfig(entry, render(n.config, nodeVars), id, ctx.units);
+    delivered = await writeDelivery(deliveryFor(entry, config, id, n.drive), dir);
+  }
+  const { memoryMb, raisedFrom } = nodeMemory(entry, n.memoryMb);
+  if (raisedFrom !== undefined && !saved) log(`${n.name}: memory raised from ${raisedFrom} to ${memoryMb} MiB, the minimum of ${entry.name} (images/catalog.yaml)`);
+  const sshPort = await getPort({ host: '127.0.0.1' });
+  const published = [];
+  for (const guestPort of n.ports) {
+    const hostPort = await getPort({ host: '127.0.0.1' });
+    published.push({ guestPort, hostPort });
+    ctx.vars[`nodes.${n.name}.ports.${guestPort}`] = `127.0.0.1:${hostPort}`;
+  }
+  const forwards = [ctx.services.discovery?.forward, ctx.services.registry?.forward].filter((f) => f !== undefined);
+  const machine = new Machine({
+    name: n.name,
+    dir,
+    boot,
+    memoryMb,
+    cpus: n.cpus,
+    accel: ctx.plan.accel,
+    ...delivered,
+    extraDrives: ctx.artifactsDrive ? [ctx.artifactsDrive] : [],
+    netArgs: nodeNetArgs(ctx.services.switch, lanMac, hostMac, sshPort, forwards, published),
+    backing: saved?.disk,
+    incoming: saved?.state,
+  });
+  const guest = new GuestChannel(n.name, sshPort, user, ctx.key);
+  const facts: NodeFacts = { name: n.name, address: n.address, maxRssMb: 0 };
+  return { plan: n, machine, guest, sshPort, console: new ConsoleWatch(n.name, machine.consoleLog), facts };
+}
+
+/** How long a booting guest's console may stay silent before the lab presses reset. */
+const BOOT_STALL_MS = Number(process.env.CORELAB_BOOT_STALL_SECONDS ?? 120) * 1000;
+
+/**
+ * Waits for SSH, watching the console: under TCG a guest now and then hangs early in boot (seen
+ * here: silent after "Switched to clocksource hpet"). A console silent for BOOT_STALL_MS before SSH
+ * answers gets the reset button, at most twice, with a log line saying so.
+ */
+export async function waitForSsh(n: LabNode, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  let size = n.machine.consoleSize();
+  let quietSince = Date.now();
+  let resets = 0;
+  const watchdog = setInterval(() => {
+    const now = n.machine.consoleSize();
+    if (now !== size) {
+      size = now;
+      quietSince = Date.now();
+      return;
+    }
+    if (Date.now() - quietSince < BOOT_STALL_MS || resets >= 2 || n.machine.state !== 'running') return;
+    resets++;
+    quietSince = Date.now();
+    warn(`${n.plan.name}: no console output for ${BOOT_STALL_MS / 1000}s while booting; pressing reset (${resets}/2)`);
+    n.machine.reset().catch(() => undefined);
+  }, Math.min(5000, Math.max(250, BOOT_STALL_MS / 4)));
+  try {
+    await n.guest.waitReady({ timeoutMs, signal, alive: () => n.machine.alive, consoleTail: () => n.machine.consoleTail(15) });
+  } finally {
+    clearInterval(watchdog);
+  }
+}

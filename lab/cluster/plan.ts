@@ -1,0 +1,34 @@
+import type { Scenario } from '../scenario/model.js';
+import type { CatalogEntry } from '../images/catalog.js';
+import type { ResolvedArtifact } from '../images/artifacts.js';
+import type { BootSpec } from '../machine/boot.js';
+import type { Accel } from '../machine/accel.js';
+
+/** The image a scenario's nodes boot: its catalog entry, how it boots, and who the lab logs in as. */
+export interface GuestImage {
+  entry: CatalogEntry;
+  boot: BootSpec;
+  user: string;
+  /** A kernel to probe KVM with (the image's own, else labos's when built); none for a disk image alone. */
+  probeKernel?: string;
+  /** What identifies the image's content (labos: its recipe hash; downloaded: its files' digests), for checkpoint keys. */
+  key: string;
+}
+
+/** A scenario checked against the catalog and its node configs linted: what `corelab lint` proves. */
+export interface CheckedScenario extends Scenario {
+  entry: CatalogEntry;
+  /** What it requires plus what its image needs for its configs (etcd/fleet on Flatcar). */
+  artifactNames: string[];
+}
+
+/**
+ * Everything a lab is made from, resolved once before anything starts (lab/run/plan.ts): the
+ * scenario, its image ready to boot, its artifacts found and digested, and the accelerator.
+ */
+export interface Plan extends CheckedScenario {
+  /** The image ready to boot (plan.image is its catalog name). */
+  guest: GuestImage;
+  artifacts: ResolvedArtifact[];
+  accel: Accel;
+}

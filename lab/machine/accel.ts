@@ -1,0 +1,58 @@
+import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { warn } from '../util/log.js';
+import { cacheDir } from '../util/paths.js';
+
+export type Accel = 'kvm' | 'tcg';
+
+/**
+ * KVM when /dev/kvm is there and can really run a guest, else TCG with a warning.
+ * CORELAB_ACCEL=kvm|tcg overrides. Some hosts (nested virtualization) have a /dev/kvm whose guests
+ * die with "KVM internal error"; a probe boot of the image's kernel finds that out once per host
+ * kernel and the verdict is kept in the cache.
+ */
+export async function chooseAccel(kernel: string | undefined): Promise<Accel> {
+  const forced = process.env.CORELAB_ACCEL;
+  if (forced === 'kvm' || forced === 'tcg') return forced;
+  try {
+    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+  } catch {
+    warn('KVM is not available (/dev/kvm missing or not writable): using TCG software emulation; guests boot several times slower');
+    return 'tcg';
+  }
+  const marker = join(cacheDir(), 'kvm-probe.json');
+  let verdict: { host: string; ok: boolean; detail: string } | undefined;
+  try {
+    verdict = JSON.parse(readFileSync(marker, 'utf8'));
+    if (verdict?.host !== release()) verdict = undefined;
+  } catch {
+    verdict = undefined;
+  }
+  if (!verdict && !kernel) {
+    warn('no kernel here to probe KVM with (a disk-booted image and labos not built): using KVM unprobed; CORELAB_ACCEL=tcg if guests die with "KVM internal error"');
+    return 'kvm';
+  }
+  if (!verdict) {
+    verdict = { host: release(), ...(await probeKvm(kernel!)) };
+    mkdirSync(cacheDir(), { recursive: true });
+    writeFileSync(marker, JSON.stringify(verdict) + '\n');
+  }
+  if (verdict.ok) return 'kvm';
+  warn(`/dev/kvm is present but cannot run guests here (${verdict.detail}): using TCG software emulation; delete ${marker} to probe again`);
+  return 'tcg';
+}
+
+/** Boots the kernel alone under KVM: it must reach its "no root fs" panic and exit (-no-reboot). */
+async function probeKvm(kernel: string): Promise<{ ok: boolean; detail: string }> {
+  const r = await execa('qemu-system-x86_64', [
+    '-accel', 'kvm', '-cpu', 'host', '-m', '256', '-nodefaults', '-display', 'none', '-no-reboot',
+    '-serial', 'stdio', '-kernel', kernel, '-append', 'console=ttyS0 panic=-1 root=/dev/nonexistent',
+  ], { reject: false, timeout: 20_000, all: true });
+  if (/KVM internal error|emulation failure/.test(r.all ?? '')) return { ok: false, detail: 'KVM internal error: emulation failure' };
+  if (r.timedOut) return { ok: false, detail: 'a probe boot under KVM did not finish in 20s' };
+  if (r.exitCode !== 0 || !/Kernel panic/.test(r.all ?? '')) return { ok: false, detail: `a probe boot under KVM failed: ${(r.all ?? '').split('\n').slice(-2).join(' ')}` };
+  return { ok: true, detail: 'probe boot reached the kernel panic it expects' };
+}
+
