@@ -1,6 +1,7 @@
 import test from 'ava';
 import { loadCatalog } from '../lab/images/catalog.js';
-import { deliveryFor, fwCfgArgs, writeDelivery } from '../lab/guestconfig/delivery.js';
+import { deliveryFor, writeDelivery } from '../lab/guestconfig/delivery.js';
+import { fwCfgArgs } from '../lab/machine/boot.js';
 import { buildIso, type NodeIdentity } from '../lab/guestconfig/configdrive.js';
 import { LabError } from '../lab/util/errors.js';
 import { execa } from 'execa';

@@ -7,7 +7,7 @@ import { LabError } from '../util/errors.js';
 import { onExit } from '../util/exit.js';
 import { log, seconds, warn } from '../util/log.js';
 import type { SavedNode } from './node.js';
-import type { Lab } from './lab.js';
+import type { LabView } from './view.js';
 
 /**
  * Saves the lab into the checkpoint store under point.key: each running VM's memory and a copy
@@ -15,8 +15,8 @@ import type { Lab } from './lab.js';
  * services' data, the SSH key, the variables. A lab that cannot be saved (a node paused, a
  * partition in place) is said so and not saved; saving never fails the run.
  */
-export async function saveCheckpoint(lab: Lab, point: CheckpointPoint, stepName: string): Promise<CheckpointMeta | undefined> {
-  const why = lab.faults.whyUnsaveable();
+export async function saveCheckpoint(lab: LabView, point: CheckpointPoint, stepName: string): Promise<CheckpointMeta | undefined> {
+  const why = lab.whyUnsaveable();
   if (why) {
     warn(`checkpoint "${point.name}" not saved: ${why} (the lab can only save running or powered-off nodes on a whole network)`);
     return undefined;
@@ -59,7 +59,7 @@ export async function saveCheckpoint(lab: Lab, point: CheckpointPoint, stepName:
   }
 }
 
-async function saveFiles(lab: Lab, cp: Layout): Promise<void> {
+async function saveFiles(lab: LabView, cp: Layout): Promise<void> {
   const nodes = [...lab.nodes.values()];
   copyFileSync(lab.key.privateKeyFile, cp.key);
   copyFileSync(`${lab.key.privateKeyFile}.pub`, cp.keyPub);
@@ -91,7 +91,7 @@ export function savedNode(meta: CheckpointMeta, cp: Layout, name: string): Saved
 }
 
 /** Sets every running guest's clock to the host's: a saved guest wakes up at the time it was saved. */
-export async function syncClocks(lab: Lab): Promise<void> {
+export async function syncClocks(lab: LabView): Promise<void> {
   await Promise.all(
     [...lab.nodes.values()]
       .filter((n) => n.machine.state === 'running')

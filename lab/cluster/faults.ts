@@ -1,13 +1,13 @@
 import type { NodeAction } from '../scenario/model.js';
 import { log, seconds } from '../util/log.js';
 import { Partitions } from './partitions.js';
-import type { Lab } from './lab.js';
+import type { LabView } from './view.js';
 
 /** What steps do to a lab's nodes: power, the power button, pause, the cable, partitions. */
 export class Faults {
   readonly partitions: Partitions;
 
-  constructor(private lab: Lab) {
+  constructor(private lab: Omit<LabView, 'whyUnsaveable'>) {
     this.partitions = new Partitions({
       run: (node, command, timeoutMs) => lab.run(node, command, timeoutMs),
       address: (node) => lab.node(node).plan.address,

@@ -28,6 +28,7 @@ import { savedNode, syncClocks } from './checkpoint.js';
 import type { Teardown } from './teardown.js';
 import type { LabFacts } from './facts.js';
 import type { Plan } from './plan.js';
+import type { LabView } from './view.js';
 
 export interface LabOptions {
   signal?: AbortSignal;
@@ -39,7 +40,7 @@ export interface LabOptions {
   reportDir?: string;
 }
 
-export class Lab {
+export class Lab implements LabView {
   readonly dir: string;
   readonly nodes = new Map<string, LabNode>();
   readonly vars: Vars = {};
@@ -225,6 +226,10 @@ export class Lab {
 
   heal(): Promise<string> {
     return this.faults.partitions.heal();
+  }
+
+  whyUnsaveable(): string | undefined {
+    return this.faults.whyUnsaveable();
   }
 
   /** New trouble on any node's console (panic, oops, emergency shell, failed unit) since the last look. */

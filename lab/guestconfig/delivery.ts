@@ -55,10 +55,6 @@ function withLabKey(json: string, user: string, id: NodeIdentity): string {
   return JSON.stringify(ign, null, 2) + '\n';
 }
 
-/** QEMU's argument that hands the guest a file under a fw_cfg name. */
-export function fwCfgArgs(name: string, file: string): string[] {
-  return ['-fw_cfg', `name=${name},file=${file}`];
-}
 
 /**
  * Puts a delivery into the node's folder: the config drive ISO (<drive>.iso), or the Ignition

@@ -1,7 +1,6 @@
 import type { CatalogEntry } from '../images/catalog.js';
 import { LabError } from '../util/errors.js';
 import type { ImageFiles } from '../images/store.js';
-import { fwCfgArgs } from '../guestconfig/delivery.js';
 
 /**
  * How a node of an image boots, decided from the image alone (no I/O here): direct kernel boot
@@ -96,4 +95,9 @@ export function diskCreateArgs(b: BootSpec, overlay: string): string[] {
  */
 export function nodeMemory(entry: CatalogEntry, requestedMb: number): { memoryMb: number; raisedFrom?: number } {
   return requestedMb >= entry.memory ? { memoryMb: requestedMb } : { memoryMb: entry.memory, raisedFrom: requestedMb };
+}
+
+/** QEMU's argument that hands the guest a file under a fw_cfg name. */
+export function fwCfgArgs(name: string, file: string): string[] {
+  return ['-fw_cfg', `name=${name},file=${file}`];
 }

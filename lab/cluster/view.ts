@@ -1,0 +1,22 @@
+import type { CommandResult, LabKey } from '../machine/ssh.js';
+import type { Vars } from '../util/template.js';
+import type { LabNode } from './node.js';
+import type { HostServices } from './services.js';
+import type { Plan } from './plan.js';
+
+/** What faults and checkpoints need of a lab (the Lab is one); kept apart so they import no Lab. */
+export interface LabView {
+  readonly plan: Plan;
+  readonly nodes: Map<string, LabNode>;
+  readonly vars: Vars;
+  readonly key: LabKey;
+  readonly services: HostServices;
+  readonly artifactsDrive?: string;
+  readonly labByte: number;
+  node(name: string): LabNode;
+  run(node: string, command: string, timeoutMs: number): Promise<CommandResult>;
+  saveState(): void;
+  waitForSsh(n: LabNode, signal?: AbortSignal): Promise<void>;
+  /** Why the lab cannot be saved now (a node paused, a partition in place), or undefined. */
+  whyUnsaveable(): string | undefined;
+}
