@@ -52,7 +52,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--shard <i/n>', 'run only shard I of N of the scenarios (for a CI matrix)')
     .option('--cold', 'run every step even when a saved checkpoint matches (checkpoints are saved again)')
     .addOption(new Option('--accel <accel>', 'force the accelerator').choices(['kvm', 'tcg']))
-    .action(async (paths: string[], o: { report?: string; keep?: boolean; accel?: 'kvm' | 'tcg'; repeat: number; shard?: string; artifacts?: string; cold?: boolean }) => {
+    .option('--allow-unverified', 'boot a downloaded image that was imported without a checkable digest')
+    .action(async (paths: string[], o: { report?: string; keep?: boolean; accel?: 'kvm' | 'tcg'; repeat: number; shard?: string; artifacts?: string; cold?: boolean; allowUnverified?: boolean }) => {
       let plans = paths.map((p) => loadScenario(p));
       if (o.shard) {
         plans = shard(plans, o.shard);
@@ -65,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
           if (controller.signal.aborted) break;
           const sub = plans.length > 1 || o.repeat > 1 ? `${plan.name}${o.repeat > 1 ? `-run${run}` : ''}` : '';
           const reportDir = o.report ? join(o.report, sub) : undefined;
-          const r = await runScenario(plan, { reportDir, keepFailed: o.keep, accel: o.accel, artifactsDir: o.artifacts, cold: o.cold, signal: controller.signal });
+          const r = await runScenario(plan, { reportDir, keepFailed: o.keep, accel: o.accel, artifactsDir: o.artifacts, cold: o.cold, allowUnverified: o.allowUnverified, signal: controller.signal });
           if (o.repeat > 1) Object.assign(r, { run, runs: o.repeat });
           results.push(r);
         }
@@ -272,8 +273,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--mirror <url>')
     .option('--offline')
     .option('--key <file>')
-    .action(async (name: string, file: string, o: { mirror?: string; offline?: boolean; key?: string }) => {
-      const r = await importImage(name, file, fetchOpts(o));
+    .option('--allow-unverified', 'keep the file even if its digest cannot be checked (recorded UNVERIFIED)')
+    .action(async (name: string, file: string, o: { mirror?: string; offline?: boolean; key?: string; allowUnverified?: boolean }) => {
+      const r = await importImage(name, file, { ...fetchOpts(o), allowUnverified: o.allowUnverified });
       process.stdout.write(`${name}: imported ${file} as its ${r.role} (verified: ${r.verified})\n`);
     });
   images

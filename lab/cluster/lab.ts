@@ -56,6 +56,8 @@ export interface LabOptions {
   accel?: Accel;
   /** Artifacts to hand every node on a drive labelled "artifacts". */
   artifacts?: ResolvedArtifact[];
+  /** Boot a downloaded image even if it was imported without a checkable digest (--allow-unverified). */
+  allowUnverified?: boolean;
 }
 
 /**
@@ -135,7 +137,7 @@ export class Lab implements StepTarget {
   async prepare(): Promise<void> {
     if (this.image) return;
     requireTools(RUN_TOOLS, 'running a scenario');
-    this.image = await this.timed('image', () => prepareGuestImage(this.plan, { signal: this.opts.signal }));
+    this.image = await this.timed('image', () => prepareGuestImage(this.plan, { signal: this.opts.signal, allowUnverified: this.opts.allowUnverified }));
     this.accel = this.opts.accel ?? (await chooseAccel(this.image.probeKernel));
     log(`lab folder ${this.dir}; accelerator ${this.accel}`);
   }

@@ -27,6 +27,8 @@ export interface FetchOptions {
    */
   refresh?: boolean;
   signal?: AbortSignal;
+  /** import only: keep a file whose digest cannot be checked, recorded UNVERIFIED (a run then needs the same flag). */
+  allowUnverified?: boolean;
 }
 
 interface PulledFile {
@@ -54,6 +56,8 @@ export interface PulledImage {
   entry: CatalogEntry;
   files: Record<string, string>;
   verified: Verification;
+  /** What the cache recorded of each file, by role: checked again at each use (images/integrity.ts). */
+  recorded: Record<string, { name: string; sha256: string; size: number; verified: Verification }>;
 }
 
 export interface ImageStatus {
@@ -186,13 +190,14 @@ function dropBlobIfUnused(sha: string): void {
 
 function result(entry: CatalogEntry, m: Manifest): PulledImage {
   const files = entry.files.map((f) => m.files[f.role]);
-  return { name: entry.name, entry, files: Object.fromEntries(files.map((f) => [f.role, blobPath(f.sha256)])), verified: weakest(files) };
+  const recorded = Object.fromEntries(files.map((f) => [f.role, { name: f.name, sha256: f.sha256, size: f.size, verified: f.verified }]));
+  return { name: entry.name, entry, files: Object.fromEntries(files.map((f) => [f.role, blobPath(f.sha256)])), verified: weakest(files), recorded };
 }
 
 /**
  * Puts a file fetched elsewhere into the cache as one of the image's files (matched by its name).
  * It is checked against the release's digests when they are cached or can be fetched; otherwise
- * it is recorded as unverified, and a warning says so.
+ * it is refused, or with allowUnverified recorded as unverified with a warning.
  */
 export async function importImage(name: string, file: string, opts: FetchOptions = {}): Promise<{ role: string; verified: Verification }> {
   const entry = downloadable(name, opts.catalog);
@@ -212,6 +217,11 @@ export async function importImage(name: string, file: string, opts: FetchOptions
   const releaseName = compressed || !f.decompress ? match.name : match.stored;
   const { digests, why } = await digestsFor(entry, opts);
   const expect = digests ? digestFor(digests.list, releaseName) : undefined;
+  if (!expect && !opts.allowUnverified) {
+    throw new LabError(`${name}: ${given} cannot be checked: ${why ?? `the digest list has no line for ${releaseName}`}; nothing was imported`, {
+      fix: `import it where ${name}'s digest list can be fetched (without --offline, or with --mirror), or pass --allow-unverified to keep it UNVERIFIED (a run then refuses it unless given --allow-unverified too)`,
+    });
+  }
   const stored = await storeFile(file, { expect, decompress: compressed ? f.decompress : undefined, what: file });
   const verified: Verification = expect ? digests!.by : 'none';
   const manifest = readManifest(name);

@@ -6,6 +6,7 @@ import { LabError } from '../util/errors.js';
 import { ensureLabos } from '../images/build.js';
 import { cachedImage } from '../images/fetch.js';
 import { findBuiltImage } from '../images/store.js';
+import { checkBuiltImage, checkPulledImage } from '../images/integrity.js';
 import { closest } from '../scenario/yamlsource.js';
 import type { Plan } from '../scenario/loader.js';
 import { ARTIFACTS, howToSupply, resolveArtifact, type ResolvedArtifact } from '../images/artifacts.js';
@@ -64,7 +65,7 @@ export function missingImage(plan: Plan, catalog: Catalog = loadCatalog()): stri
  * downloaded image from the download cache. A downloaded image that is not cached, or a name the
  * catalog does not know, is a LabError naming the scenario file and the line of `image:`.
  */
-export async function prepareGuestImage(plan: Plan, opts: { signal?: AbortSignal; catalog?: Catalog } = {}): Promise<GuestImage> {
+export async function prepareGuestImage(plan: Plan, opts: { signal?: AbortSignal; catalog?: Catalog; allowUnverified?: boolean } = {}): Promise<GuestImage> {
   const catalog = opts.catalog ?? loadCatalog();
   const entry = catalog.get(plan.image);
   if (!entry) {
@@ -74,12 +75,14 @@ export async function prepareGuestImage(plan: Plan, opts: { signal?: AbortSignal
   if (isBuilt(entry)) {
     if (entry.build !== 'labos') throw new LabError(`image ${entry.name} is built from images/${entry.build}, which the lab cannot boot`, { ...where(plan), fix: 'use image: labos' });
     const img = await ensureLabos({ signal: opts.signal });
+    await checkBuiltImage(img);
     return { entry, boot: labosBoot(img), user: entry.user, probeKernel: img.kernel, key: img.key };
   }
   const { image, missing } = cachedImage(entry.name, catalog);
   if (!image) {
     throw new LabError(`image ${entry.name} is not in the cache (missing: ${missing.join(', ')})`, { ...where(plan), fix: pullHint(entry, missing) });
   }
+  await checkPulledImage(image, opts);
   const boot = pulledBoot(entry, image.files);
   // Cached files are named by their sha256 (content-addressed), so their paths identify the content.
   const key = createHash('sha256').update(JSON.stringify(Object.entries(image.files).sort())).digest('hex');
