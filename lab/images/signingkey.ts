@@ -13,8 +13,8 @@ import { cacheDir, PROJECT_DIR } from '../util/paths.js';
  * only if its primary fingerprint is the pinned one, and the signature is checked at its own time.
  */
 export interface SignatureInfo {
-  /** Key IDs (16 hex digits) the signature names. */
-  keyIDs: string[];
+  /** Key IDs the signature names. */
+  keyIDs: openpgp.KeyID[];
   /** When it was made (its creation time). */
   created: Date;
 }
@@ -43,7 +43,7 @@ export async function signatureInfo(signed: { clearsigned: string } | { detached
   }
   const packets = sig.packets.filter((p) => p.created);
   const created = packets.map((p) => p.created!).sort((a, b) => b.getTime() - a.getTime())[0] ?? new Date();
-  return { keyIDs: sig.getSigningKeyIDs().map((k) => k.toHex()), created };
+  return { keyIDs: sig.getSigningKeyIDs(), created };
 }
 
 const fingerprint = (k: openpgp.Key): string => k.getFingerprint().toUpperCase();
@@ -58,7 +58,7 @@ export function cachedKeyFile(pin: string): string {
 async function canVerify(key: openpgp.Key, info: SignatureInfo): Promise<boolean> {
   for (const id of info.keyIDs) {
     try {
-      await key.getSigningKey(openpgp.KeyID.fromID(id), info.created);
+      await key.getSigningKey(id, info.created);
       return true;
     } catch {
       /* not this one, or not valid then */
@@ -79,7 +79,7 @@ async function pinned(armored: string, pin: string | undefined, where: string): 
 }
 
 function describe(info: SignatureInfo): string {
-  return `subkey ${info.keyIDs.map((k) => k.toUpperCase()).join(' or ')} on ${info.created.toISOString().slice(0, 10)}`;
+  return `subkey ${info.keyIDs.map((k) => k.toHex().toUpperCase()).join(' or ')} on ${info.created.toISOString().slice(0, 10)}`;
 }
 
 /**
