@@ -1,6 +1,6 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { blobPath } from '../download/download.js';
+import { blobPath, writeAtomic } from '../download/download.js';
 import { LabError } from '../util/errors.js';
 import { log, warn } from '../util/log.js';
 import { folderDigests, sha256File, type FileDigest } from './filehash.js';
@@ -54,7 +54,7 @@ export async function checkBuiltImage(img: ImageFiles): Promise<void> {
   if (!manifest.files) {
     // Built before digests were recorded: hash it once now (cheaper than a rebuild) and record that.
     const files = await folderDigests(img.dir, ['image.json']);
-    writeFileSync(manifestFile, JSON.stringify({ ...manifest, files, filesRecordedAt: new Date().toISOString() }, null, 2) + '\n');
+    writeAtomic(manifestFile, JSON.stringify({ ...manifest, files, filesRecordedAt: new Date().toISOString() }, null, 2) + '\n');
     log(`${img.name} cache ${img.dir} was built before image digests were recorded: hashed its ${Object.keys(files).length} files once and recorded them in image.json (corelab images build ${img.name} --force rebuilds it instead)`);
     return;
   }
