@@ -58,8 +58,9 @@ export function imageCommands(program: Command, ctx: CliContext): void {
     .option('--mirror <url>')
     .option('--offline')
     .option('--key <file>')
-    .action(async (name: string, file: string, o: { mirror?: string; offline?: boolean; key?: string }) => {
-      const r = await importImage(name, file, fetchOpts(o));
+    .option('--allow-unverified', 'keep the file even if its digest cannot be checked (recorded UNVERIFIED)')
+    .action(async (name: string, file: string, o: { mirror?: string; offline?: boolean; key?: string; allowUnverified?: boolean }) => {
+      const r = await importImage(name, file, { ...fetchOpts(o), allowUnverified: o.allowUnverified });
       process.stdout.write(`${name}: imported ${file} as its ${r.role} (verified: ${r.verified})\n`);
     });
   images

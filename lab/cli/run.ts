@@ -20,6 +20,7 @@ interface RunFlags {
   artifacts?: string;
   cold?: boolean;
   allowConfigDir?: string[];
+  allowUnverified?: boolean;
 }
 
 /** `corelab run` and `corelab lint`. */
@@ -35,6 +36,7 @@ export function runCommands(program: Command, ctx: CliContext): void {
     .option('--shard <i/n>', 'run only shard I of N of the scenarios (for a CI matrix)')
     .option('--cold', 'run every step even when a saved checkpoint matches (checkpoints are saved again)')
     .option('--allow-config-dir <dir...>', 'a folder outside the scenario\'s own that node configs may come from')
+    .option('--allow-unverified', 'boot a downloaded image that was imported without a checkable digest')
     .addOption(new Option('--accel <accel>', 'force the accelerator').choices(['kvm', 'tcg']))
     .action(async (paths: string[], o: RunFlags) => {
       let plans = paths.map((p) => loadPlan(p, { catalog: ctx.catalog, allowConfigDirs: o.allowConfigDir }));
@@ -49,7 +51,7 @@ export function runCommands(program: Command, ctx: CliContext): void {
           if (ctx.signal.aborted) break;
           const sub = plans.length > 1 || o.repeat > 1 ? `${plan.name}${o.repeat > 1 ? `-run${run}` : ''}` : '';
           const reportDir = o.report ? join(o.report, sub) : undefined;
-          const r = await runScenario(plan, { catalog: ctx.catalog, reportDir, keepFailed: o.keep, accel: o.accel, artifactsDir: o.artifacts, cold: o.cold, signal: ctx.signal });
+          const r = await runScenario(plan, { catalog: ctx.catalog, reportDir, keepFailed: o.keep, accel: o.accel, artifactsDir: o.artifacts, cold: o.cold, allowUnverified: o.allowUnverified, signal: ctx.signal });
           if (o.repeat > 1) Object.assign(r, { run, runs: o.repeat });
           results.push(r);
         }

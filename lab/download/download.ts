@@ -463,24 +463,24 @@ export async function readPublicKeys(armored: string, what: string): Promise<ope
   }
 }
 
-/** The text of a clearsigned message, once its signature checks out with one of keys. */
-export async function verifyClearsigned(text: string, keys: openpgp.Key[], what: string): Promise<string> {
+/** The text of a clearsigned message, once its signature checks out with one of keys (at date, default now). */
+export async function verifyClearsigned(text: string, keys: openpgp.Key[], what: string, date?: Date): Promise<string> {
   try {
     const message = await openpgp.readCleartextMessage({ cleartextMessage: text });
-    const result = await openpgp.verify({ message, verificationKeys: keys, expectSigned: true });
+    const result = await openpgp.verify({ message, verificationKeys: keys, expectSigned: true, date });
     return String(result.data);
   } catch (err) {
     throw signatureError(what, err);
   }
 }
 
-/** Checks a detached signature (armored or binary) over data. */
-export async function verifyDetached(data: Uint8Array, signature: Uint8Array, keys: openpgp.Key[], what: string): Promise<void> {
+/** Checks a detached signature (armored or binary) over data (at date, default now). */
+export async function verifyDetached(data: Uint8Array, signature: Uint8Array, keys: openpgp.Key[], what: string, date?: Date): Promise<void> {
   try {
     const text = Buffer.from(signature).toString('latin1');
     const sig = text.startsWith('-----BEGIN PGP SIGNATURE') ? await openpgp.readSignature({ armoredSignature: text }) : await openpgp.readSignature({ binarySignature: signature });
     const message = await openpgp.createMessage({ binary: data });
-    await openpgp.verify({ message, signature: sig, verificationKeys: keys, expectSigned: true, format: 'binary' });
+    await openpgp.verify({ message, signature: sig, verificationKeys: keys, expectSigned: true, format: 'binary', date });
   } catch (err) {
     throw signatureError(what, err);
   }
@@ -489,6 +489,6 @@ export async function verifyDetached(data: Uint8Array, signature: Uint8Array, ke
 function signatureError(what: string, err: unknown): LabError {
   return new LabError(`signature check failed for ${what}: ${(err as Error).message}`, {
     cause: err,
-    fix: 'nothing was downloaded or kept. If the publisher rotated its signing key, put the current key in images/keys/ (or pass --key FILE); otherwise the file was tampered with or damaged: use another --mirror',
+    fix: 'nothing was downloaded or kept. The file was tampered with or damaged (use another --mirror), or it was signed by a key you did not mean (check --key FILE)',
   });
 }

@@ -77,7 +77,7 @@ async function runRecipe<T>(recipe: Recipe<T>, key: string, opts: BuildOptions):
   try {
     await runBuildScript(name, join(recipeDir(name), 'build.sh'), work, sourcesFile, logFile, opts.signal);
     rmSync(sourcesFile);
-    writeImageManifest(work, {
+    await writeImageManifest(work, {
       name,
       recipe: key,
       builtAt: new Date().toISOString(),

@@ -28,6 +28,10 @@ export interface CatalogDigests {
   signature?: string;
   /** OpenPGP public key file, absolute (written project-relative in the catalog). */
   key?: string;
+  /** The primary key fingerprint (upper-case hex) every key used for this entry must have. */
+  keyFingerprint?: string;
+  /** Where the publisher serves its current key (a template; {base} allowed), fetched when the key file lacks the signing subkey. */
+  keyUrl?: string;
 }
 
 export interface CatalogEntry {
@@ -117,7 +121,7 @@ function readEntry(src: YamlSource, name: string, keyNode: Node, node: Node | nu
   let digests: CatalogDigests | undefined;
   if (m.has('digests')) {
     const dn = m.get('digests')!.value;
-    const dm = src.map(dn, `${name}.digests`, ['url', 'signed', 'signature', 'key']);
+    const dm = src.map(dn, `${name}.digests`, ['url', 'signed', 'signature', 'key', 'key_fingerprint', 'key_url']);
     const url = dm.has('url') ? src.string(dm.get('url')!.value, `${name}.digests.url`) : undefined;
     const signed = dm.has('signed') ? src.string(dm.get('signed')!.value, `${name}.digests.signed`) : 'none';
     if (!url) src.problem(dn, `${name}.digests has no "url"`);
@@ -126,7 +130,8 @@ function readEntry(src: YamlSource, name: string, keyNode: Node, node: Node | nu
     const key = dm.has('key') ? src.string(dm.get('key')!.value, 'key') : undefined;
     if (signed === 'detached' && !signature) src.problem(dn, `${name}.digests is signed: detached but has no "signature" URL`);
     if (signed !== 'none' && !key) src.problem(dn, `${name}.digests is signed but names no "key" file`, 'add key: images/keys/NAME.asc');
-    if (url && signed) digests = { url, signed: signed as CatalogDigests['signed'], signature, key: key ? join(PROJECT_DIR, key) : undefined };
+    const pin = readPin(src, dm, name);
+    if (url && signed) digests = { url, signed: signed as CatalogDigests['signed'], signature, key: key ? join(PROJECT_DIR, key) : undefined, ...pin };
   } else if (base) src.problem(node, `image ${name} has no "digests": downloads could not be checked`, 'add digests: { url: "{base}SHA256SUMS", signed: none }');
 
   const config: ConfigDelivery[] = [];
@@ -158,6 +163,21 @@ function readEntry(src: YamlSource, name: string, keyNode: Node, node: Node | nu
     memory: memory ?? 0,
   };
   return entry;
+}
+
+/** key_fingerprint (40 or 64 hex digits, spaces allowed) and key_url, which needs the fingerprint it is checked against. */
+function readPin(src: YamlSource, dm: Map<string, { value: Node | null }>, name: string): Pick<CatalogDigests, 'keyFingerprint' | 'keyUrl'> {
+  const fprNode = dm.get('key_fingerprint')?.value;
+  const raw = fprNode ? src.string(fprNode, `${name}.digests.key_fingerprint`) : undefined;
+  const keyFingerprint = raw?.replace(/\s+/g, '').toUpperCase();
+  if (keyFingerprint !== undefined && !/^([0-9A-F]{40}|[0-9A-F]{64})$/.test(keyFingerprint)) {
+    src.problem(fprNode, `${name}.digests.key_fingerprint must be the primary key's fingerprint: 40 (or 64) hex digits`, 'copy it from `gpg --show-keys KEYFILE` or the publisher\'s page');
+  }
+  const urlNode = dm.get('key_url')?.value;
+  const keyUrl = urlNode ? src.string(urlNode, `${name}.digests.key_url`) : undefined;
+  if (keyUrl !== undefined && !/^(https?:\/\/[^/]|\{base\})/.test(keyUrl)) src.problem(urlNode, `${name}.digests.key_url must be an http(s) URL (or start with {base})`);
+  if (keyUrl !== undefined && !keyFingerprint) src.problem(urlNode, `${name}.digests.key_url needs key_fingerprint: a key fetched from a URL is trusted only by its pinned fingerprint`, 'add key_fingerprint: <the primary key fingerprint>');
+  return { keyFingerprint, keyUrl };
 }
 
 function hint(v: string, allowed: readonly string[]): string | undefined {

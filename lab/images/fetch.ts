@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, join } from 'node:path';
 import { catalogEntry, imageMirror, loadCatalog, resolveUrl, storedName, urlFileName, type Catalog, type CatalogEntry, type CatalogFile } from './catalog.js';
-import { blobPath, digestFor, download, downloadsDir, fetchBytes, mb, parseDigests, readPublicKeys, storeFile, verifyClearsigned, verifyDetached, writeAtomic, type DigestList, type SourceDigests } from '../download/download.js';
+import { blobPath, digestFor, download, downloadsDir, mb, storeFile, writeAtomic, type DigestList, type SourceDigests } from '../download/download.js';
+import { digestsFor, fetchDigests, pulledDir, saveDigests } from './digestlist.js';
 import { LabError } from '../util/errors.js';
 import { findBuiltImage } from './store.js';
 import { log, section, warn } from '../util/log.js';
-import { cacheDir, PROJECT_DIR } from '../util/paths.js';
+import { cacheDir } from '../util/paths.js';
 
 /** How a cached file was checked: against a signed digest list, an unsigned one, or not at all. */
 export type Verification = 'signature' | 'digest' | 'none';
@@ -26,6 +27,8 @@ export interface FetchOptions {
    */
   refresh?: boolean;
   signal?: AbortSignal;
+  /** import only: keep a file whose digest cannot be checked, recorded UNVERIFIED (a run then needs the same flag). */
+  allowUnverified?: boolean;
 }
 
 interface PulledFile {
@@ -53,6 +56,8 @@ export interface PulledImage {
   entry: CatalogEntry;
   files: Record<string, string>;
   verified: Verification;
+  /** What the cache recorded of each file, by role: checked again at each use (images/integrity.ts). */
+  recorded: Record<string, { name: string; sha256: string; size: number; verified: Verification }>;
 }
 
 export interface ImageStatus {
@@ -67,10 +72,6 @@ export interface ImageStatus {
   /** The weakest check of its files; undefined when nothing is cached or it is built locally. */
   verified?: Verification;
   missing: string[];
-}
-
-function pulledDir(name: string): string {
-  return join(cacheDir(), 'pulled', name);
 }
 
 function readManifest(name: string): Manifest {
@@ -189,79 +190,14 @@ function dropBlobIfUnused(sha: string): void {
 
 function result(entry: CatalogEntry, m: Manifest): PulledImage {
   const files = entry.files.map((f) => m.files[f.role]);
-  return { name: entry.name, entry, files: Object.fromEntries(files.map((f) => [f.role, blobPath(f.sha256)])), verified: weakest(files) };
-}
-
-interface Digests {
-  url: string;
-  list: DigestList;
-  text: string;
-  by: 'signature' | 'digest';
-}
-
-/** The entry's digest list, fetched (through the mirror) and, when it is signed, checked with the key. */
-async function fetchDigests(entry: CatalogEntry, mirror: string | undefined, opts: FetchOptions): Promise<Digests> {
-  const d = entry.digests;
-  if (!d) throw new LabError(`image ${entry.name} has no digests in the catalog, so its files cannot be checked`, { fix: 'add digests: to its entry in images/catalog.yaml' });
-  const url = resolveUrl(d.url, entry, mirror);
-  const keys = d.signed === 'none' ? [] : await loadKeys(entry, opts.key);
-  const body = await fetchBytes(url, { signal: opts.signal });
-  let text = body.toString('utf8');
-  if (d.signed === 'clearsigned') text = await verifyClearsigned(text, keys, url);
-  if (d.signed === 'detached') {
-    const sigUrl = resolveUrl(d.signature!, entry, mirror);
-    await verifyDetached(body, await fetchBytes(sigUrl, { signal: opts.signal }), keys, `${url} (signature ${sigUrl})`);
-  }
-  const list = parseDigests(text);
-  if (list.size === 0) throw new LabError(`${url} holds no sha256 or sha512 lines`, { fix: 'check the digests url of this image in images/catalog.yaml' });
-  return { url, list, text, by: d.signed === 'none' ? 'digest' : 'signature' };
-}
-
-async function loadKeys(entry: CatalogEntry, key?: string) {
-  if (key && key.includes('-----BEGIN PGP')) return readPublicKeys(key, 'the --key given');
-  const file = key ?? entry.digests?.key;
-  const shown = file ? (file.startsWith(PROJECT_DIR) ? relative(PROJECT_DIR, file) : file) : 'images/keys/';
-  if (!file || !existsSync(file)) {
-    throw new LabError(`the OpenPGP key that signs ${entry.name}'s digests is missing: ${shown}`, {
-      fix: `place the publisher's current signing key at ${shown} (see images/keys/README.md; Flatcar rotates its key yearly) or pass --key FILE`,
-    });
-  }
-  return readPublicKeys(readFileSync(file, 'utf8'), shown);
-}
-
-function saveDigests(name: string, d: Digests): void {
-  mkdirSync(pulledDir(name), { recursive: true });
-  writeAtomic(join(pulledDir(name), 'digests.json'), JSON.stringify({ url: d.url, by: d.by, text: d.text }, null, 2) + '\n');
-}
-
-function cachedDigests(name: string): Digests | undefined {
-  try {
-    const d = JSON.parse(readFileSync(join(pulledDir(name), 'digests.json'), 'utf8')) as { url: string; by: Digests['by']; text: string };
-    return { ...d, list: parseDigests(d.text) };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Cached digests, else fetched unless offline; undefined (with the reason) when they cannot be had. */
-async function digestsFor(entry: CatalogEntry, opts: FetchOptions): Promise<{ digests?: Digests; why?: string }> {
-  const cached = cachedDigests(entry.name);
-  if (cached) return { digests: cached };
-  if (opts.offline) return { why: 'its digest list is not cached and --offline forbids fetching it' };
-  try {
-    const digests = await fetchDigests(entry, imageMirror(opts.mirror), opts);
-    saveDigests(entry.name, digests);
-    return { digests };
-  } catch (err) {
-    if (err instanceof LabError && /^signature check failed/.test(err.message)) throw err;
-    return { why: `its digest list could not be had: ${(err as Error).message}` };
-  }
+  const recorded = Object.fromEntries(files.map((f) => [f.role, { name: f.name, sha256: f.sha256, size: f.size, verified: f.verified }]));
+  return { name: entry.name, entry, files: Object.fromEntries(files.map((f) => [f.role, blobPath(f.sha256)])), verified: weakest(files), recorded };
 }
 
 /**
  * Puts a file fetched elsewhere into the cache as one of the image's files (matched by its name).
  * It is checked against the release's digests when they are cached or can be fetched; otherwise
- * it is recorded as unverified, and a warning says so.
+ * it is refused, or with allowUnverified recorded as unverified with a warning.
  */
 export async function importImage(name: string, file: string, opts: FetchOptions = {}): Promise<{ role: string; verified: Verification }> {
   const entry = downloadable(name, opts.catalog);
@@ -281,6 +217,11 @@ export async function importImage(name: string, file: string, opts: FetchOptions
   const releaseName = compressed || !f.decompress ? match.name : match.stored;
   const { digests, why } = await digestsFor(entry, opts);
   const expect = digests ? digestFor(digests.list, releaseName) : undefined;
+  if (!expect && !opts.allowUnverified) {
+    throw new LabError(`${name}: ${given} cannot be checked: ${why ?? `the digest list has no line for ${releaseName}`}; nothing was imported`, {
+      fix: `import it where ${name}'s digest list can be fetched (without --offline, or with --mirror), or pass --allow-unverified to keep it UNVERIFIED (a run then refuses it unless given --allow-unverified too)`,
+    });
+  }
   const stored = await storeFile(file, { expect, decompress: compressed ? f.decompress : undefined, what: file });
   const verified: Verification = expect ? digests!.by : 'none';
   const manifest = readManifest(name);

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join, relative } from 'node:path';
 import { cacheDir, PROJECT_DIR } from '../util/paths.js';
 import { LabError } from '../util/errors.js';
+import { folderDigests } from './filehash.js';
 
 /** A bootable image in the cache: a qcow2 base for overlays, plus kernel/initrd for direct kernel boot. */
 export interface ImageFiles {
@@ -65,6 +66,8 @@ export function imageFilesIn(name: string, dir: string, key: string): ImageFiles
   };
 }
 
-export function writeImageManifest(dir: string, manifest: Record<string, unknown>): void {
-  writeFileSync(join(dir, 'image.json'), JSON.stringify(manifest, null, 2) + '\n');
+/** The build's image.json: what the recipe says, plus the size and sha256 of every file it made (checked at each use). */
+export async function writeImageManifest(dir: string, manifest: Record<string, unknown>): Promise<void> {
+  const files = await folderDigests(dir, ['image.json']);
+  writeFileSync(join(dir, 'image.json'), JSON.stringify({ ...manifest, files }, null, 2) + '\n');
 }

@@ -14,6 +14,7 @@ import { LabError } from '../util/errors.js';
 import { ensureLabos } from '../images/build.js';
 import { cachedImage } from '../images/fetch.js';
 import { findBuiltImage } from '../images/store.js';
+import { checkBuiltImage, checkPulledImage } from '../images/integrity.js';
 import { closest, FileProblems, type Problem } from '../scenario/yamlsource.js';
 import { loadScenario, type LoadOptions } from '../scenario/loader.js';
 import { knownVariables } from '../scenario/variables.js';
@@ -92,6 +93,8 @@ export interface PreflightOptions {
   artifactsDir?: string;
   accel?: Accel;
   signal?: AbortSignal;
+  /** Boot a downloaded image even if it was imported without a checkable digest (--allow-unverified). */
+  allowUnverified?: boolean;
 }
 
 /**
@@ -108,7 +111,7 @@ export async function preflight(s: CheckedScenario, opts: PreflightOptions): Pro
     artifacts.push(a);
   }
   requireTools(RUN_TOOLS, 'running a scenario');
-  const image = await section('image', () => prepareGuestImage(s, opts.catalog, opts.signal));
+  const image = await section('image', () => prepareGuestImage(s, opts.catalog, { signal: opts.signal, allowUnverified: opts.allowUnverified }));
   const accel = opts.accel ?? (await chooseAccel(image.probeKernel));
   return { plan: { ...s, guest: image, artifacts, accel } };
 }
@@ -117,15 +120,17 @@ export async function preflight(s: CheckedScenario, opts: PreflightOptions): Pro
  * The scenario's image, ready to boot: labos from the build cache (built now if needed), a
  * downloaded image from the download cache (a LabError at the `image:` line when it is not there).
  */
-export async function prepareGuestImage(s: CheckedScenario, catalog: Catalog, signal?: AbortSignal): Promise<GuestImage> {
+export async function prepareGuestImage(s: CheckedScenario, catalog: Catalog, opts: { signal?: AbortSignal; allowUnverified?: boolean } = {}): Promise<GuestImage> {
   const entry = s.entry;
   if (entry.build) {
     if (entry.build !== 'labos') throw new LabError(`image ${entry.name} is built from images/${entry.build}, which the lab cannot boot`, { ...where(s), fix: 'use image: labos' });
-    const img = await ensureLabos({ signal });
+    const img = await ensureLabos({ signal: opts.signal });
+    await checkBuiltImage(img);
     return { entry, boot: labosBoot(img), user: entry.user, probeKernel: img.kernel, key: img.key };
   }
   const { image, missing } = cachedImage(entry.name, catalog);
   if (!image) throw new LabError(`image ${entry.name} is not in the cache (missing: ${missing.join(', ')})`, { ...where(s), fix: pullHint(entry, missing) });
+  await checkPulledImage(image, opts);
   const boot = pulledBoot(entry, image.files);
   // Cached files are named by their sha256 (content-addressed), so their paths identify the content.
   const key = createHash('sha256').update(JSON.stringify(Object.entries(image.files).sort())).digest('hex');

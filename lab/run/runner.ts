@@ -29,6 +29,8 @@ export interface RunOptions {
   reportDir?: string;
   /** Run every step even when a checkpoint matches (checkpoints are still saved). */
   cold?: boolean;
+  /** Boot a downloaded image even if it was imported without a checkable digest. */
+  allowUnverified?: boolean;
   /** Which attempt this is (--rerun-failed), as {{run.attempt}}; 1 for the first. */
   attempt?: number;
 }
@@ -48,7 +50,7 @@ export async function runScenario(scenario: CheckedScenario, opts: RunOptions): 
   let points = 0;
   try {
     const t1 = Date.now();
-    const pre = await preflight(scenario, { catalog: opts.catalog, artifactsDir: opts.artifactsDir, accel: opts.accel, signal });
+    const pre = await preflight(scenario, { catalog: opts.catalog, artifactsDir: opts.artifactsDir, accel: opts.accel, allowUnverified: opts.allowUnverified, signal });
     facts.phases.image = Date.now() - t1;
     if ('skip' in pre) return skipped(scenario, t0, pre.skip);
     facts.accel = pre.plan.accel;
