@@ -100,39 +100,11 @@ function readEntry(src: YamlSource, name: string, keyNode: Node, node: Node | nu
   if (base !== undefined && !/^https?:\/\/[^/]+\/.*\/$/.test(base)) src.problem(m.get('base')!.value, `${name}.base must be an http(s) URL ending in "/"`);
   if (!base && !build) src.problem(node, `image ${name} needs either "base" and "files" (downloaded) or "build" (built locally)`);
 
-  const files: CatalogFile[] = [];
-  if (m.has('files')) {
-    for (const f of src.entries(m.get('files')!.value, `${name}.files`)) {
-      if (!ROLES.includes(f.name)) src.problem(f.key, `unknown file role "${f.name}" in ${name}.files`, hint(f.name, ROLES));
-      const fm = src.map(f.value, `${name}.files.${f.name}`, ['url', 'decompress']);
-      const url = fm.has('url') ? src.string(fm.get('url')!.value, `${name}.files.${f.name}.url`) : undefined;
-      if (!url) {
-        if (!fm.has('url')) src.problem(f.value, `${name}.files.${f.name} has no "url"`);
-        continue;
-      }
-      const dec = fm.has('decompress') ? src.string(fm.get('decompress')!.value, 'decompress') : undefined;
-      if (dec !== undefined && !DECOMPRESS.includes(dec as Decompress)) src.problem(fm.get('decompress')!.value, `decompress must be one of ${DECOMPRESS.join(', ')}`);
-      else if (dec && !url.endsWith(`.${dec}`)) src.problem(fm.get('decompress')!.value, `${url} does not end in .${dec}`, `decompress names the compression of the downloaded file`);
-      files.push({ role: f.name, url, decompress: dec as Decompress | undefined });
-    }
-  }
+  const files = m.has('files') ? readFiles(src, m.get('files')!.value, name) : [];
   if (base && files.length === 0) src.problem(node, `image ${name} has a base but no files to fetch`);
 
-  let digests: CatalogDigests | undefined;
-  if (m.has('digests')) {
-    const dn = m.get('digests')!.value;
-    const dm = src.map(dn, `${name}.digests`, ['url', 'signed', 'signature', 'key', 'key_fingerprint', 'key_url']);
-    const url = dm.has('url') ? src.string(dm.get('url')!.value, `${name}.digests.url`) : undefined;
-    const signed = dm.has('signed') ? src.string(dm.get('signed')!.value, `${name}.digests.signed`) : 'none';
-    if (!url) src.problem(dn, `${name}.digests has no "url"`);
-    if (signed && !SIGNED.includes(signed as CatalogDigests['signed'])) src.problem(dm.get('signed')?.value, `${name}.digests.signed must be one of ${SIGNED.join(', ')}`);
-    const signature = dm.has('signature') ? src.string(dm.get('signature')!.value, 'signature') : undefined;
-    const key = dm.has('key') ? src.string(dm.get('key')!.value, 'key') : undefined;
-    if (signed === 'detached' && !signature) src.problem(dn, `${name}.digests is signed: detached but has no "signature" URL`);
-    if (signed !== 'none' && !key) src.problem(dn, `${name}.digests is signed but names no "key" file`, 'add key: images/keys/NAME.asc');
-    const pin = readPin(src, dm, name);
-    if (url && signed) digests = { url, signed: signed as CatalogDigests['signed'], signature, key: key ? join(PROJECT_DIR, key) : undefined, ...pin };
-  } else if (base) src.problem(node, `image ${name} has no "digests": downloads could not be checked`, 'add digests: { url: "{base}SHA256SUMS", signed: none }');
+  const digests = m.has('digests') ? readDigests(src, m.get('digests')!.value, name) : undefined;
+  if (!m.has('digests') && base) src.problem(node, `image ${name} has no "digests": downloads could not be checked`, 'add digests: { url: "{base}SHA256SUMS", signed: none }');
 
   const config: ConfigDelivery[] = [];
   if (m.has('config')) {
@@ -178,6 +150,38 @@ function readPin(src: YamlSource, dm: Map<string, { value: Node | null }>, name:
   if (keyUrl !== undefined && !/^(https?:\/\/[^/]|\{base\})/.test(keyUrl)) src.problem(urlNode, `${name}.digests.key_url must be an http(s) URL (or start with {base})`);
   if (keyUrl !== undefined && !keyFingerprint) src.problem(urlNode, `${name}.digests.key_url needs key_fingerprint: a key fetched from a URL is trusted only by its pinned fingerprint`, 'add key_fingerprint: <the primary key fingerprint>');
   return { keyFingerprint, keyUrl };
+}
+
+function readFiles(src: YamlSource, node: Node | null, name: string): CatalogFile[] {
+  const files: CatalogFile[] = [];
+  for (const f of src.entries(node, `${name}.files`)) {
+    if (!ROLES.includes(f.name)) src.problem(f.key, `unknown file role "${f.name}" in ${name}.files`, hint(f.name, ROLES));
+    const fm = src.map(f.value, `${name}.files.${f.name}`, ['url', 'decompress']);
+    const url = fm.has('url') ? src.string(fm.get('url')!.value, `${name}.files.${f.name}.url`) : undefined;
+    if (!url) {
+      if (!fm.has('url')) src.problem(f.value, `${name}.files.${f.name} has no "url"`, 'add url: "{base}FILE"');
+      continue;
+    }
+    const dec = fm.has('decompress') ? src.string(fm.get('decompress')!.value, 'decompress') : undefined;
+    if (dec !== undefined && !DECOMPRESS.includes(dec as Decompress)) src.problem(fm.get('decompress')!.value, `decompress must be one of ${DECOMPRESS.join(', ')}`);
+    else if (dec && !url.endsWith(`.${dec}`)) src.problem(fm.get('decompress')!.value, `${url} does not end in .${dec}`, `decompress names the compression of the downloaded file`);
+    files.push({ role: f.name, url, decompress: dec as Decompress | undefined });
+  }
+  return files;
+}
+
+function readDigests(src: YamlSource, dn: Node | null, name: string): CatalogDigests | undefined {
+  const dm = src.map(dn, `${name}.digests`, ['url', 'signed', 'signature', 'key', 'key_fingerprint', 'key_url']);
+  const url = dm.has('url') ? src.string(dm.get('url')!.value, `${name}.digests.url`) : undefined;
+  const signed = dm.has('signed') ? src.string(dm.get('signed')!.value, `${name}.digests.signed`) : 'none';
+  if (!url) src.problem(dn, `${name}.digests has no "url"`);
+  if (signed && !SIGNED.includes(signed as CatalogDigests['signed'])) src.problem(dm.get('signed')?.value, `${name}.digests.signed must be one of ${SIGNED.join(', ')}`);
+  const signature = dm.has('signature') ? src.string(dm.get('signature')!.value, 'signature') : undefined;
+  const key = dm.has('key') ? src.string(dm.get('key')!.value, 'key') : undefined;
+  if (signed === 'detached' && !signature) src.problem(dn, `${name}.digests is signed: detached but has no "signature" URL`);
+  if (signed !== 'none' && !key) src.problem(dn, `${name}.digests is signed but names no "key" file`, 'add key: images/keys/NAME.asc');
+  const pin = readPin(src, dm, name);
+  return url && signed ? { url, signed: signed as CatalogDigests['signed'], signature, key: key ? join(PROJECT_DIR, key) : undefined, ...pin } : undefined;
 }
 
 function hint(v: string, allowed: readonly string[]): string | undefined {
