@@ -2,7 +2,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { readdirSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadScenario } from '../scenario/loader.js';
-import { runScenario, type ScenarioResult } from '../run/runner.js';
+import type { ScenarioResult } from '../run/runner.js';
+import { allPassed, attemptLines, runWithReruns } from '../run/attempts.js';
 import { writeReports } from '../report/report.js';
 import { ensureLabos } from '../images/build.js';
 import { builtImageDir, recipeDir, recipeHash } from '../images/store.js';
@@ -51,8 +52,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--repeat <n>', 'run each scenario N times, to expose flakes', (v) => positive(v, '--repeat'), 1)
     .option('--shard <i/n>', 'run only shard I of N of the scenarios (for a CI matrix)')
     .option('--cold', 'run every step even when a saved checkpoint matches (checkpoints are saved again)')
+    .option('--rerun-failed <n>', 'run a failed scenario again, cold, up to N times; one that then passes is reported flaky', (v) => positive(v, '--rerun-failed'), 0)
+    .option('--fail-on-flaky', 'exit 1 when a scenario is flaky (failed, then passed on a rerun)')
     .addOption(new Option('--accel <accel>', 'force the accelerator').choices(['kvm', 'tcg']))
-    .action(async (paths: string[], o: { report?: string; keep?: boolean; accel?: 'kvm' | 'tcg'; repeat: number; shard?: string; artifacts?: string; cold?: boolean }) => {
+    .action(async (paths: string[], o: { report?: string; keep?: boolean; accel?: 'kvm' | 'tcg'; repeat: number; shard?: string; artifacts?: string; cold?: boolean; rerunFailed: number; failOnFlaky?: boolean }) => {
       let plans = paths.map((p) => loadScenario(p));
       if (o.shard) {
         plans = shard(plans, o.shard);
@@ -65,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
           if (controller.signal.aborted) break;
           const sub = plans.length > 1 || o.repeat > 1 ? `${plan.name}${o.repeat > 1 ? `-run${run}` : ''}` : '';
           const reportDir = o.report ? join(o.report, sub) : undefined;
-          const r = await runScenario(plan, { reportDir, keepFailed: o.keep, accel: o.accel, artifactsDir: o.artifacts, cold: o.cold, signal: controller.signal });
+          const r = await runWithReruns(plan, { reportDir, keepFailed: o.keep, accel: o.accel, artifactsDir: o.artifacts, cold: o.cold, signal: controller.signal }, o.rerunFailed);
           if (o.repeat > 1) Object.assign(r, { run, runs: o.repeat });
           results.push(r);
         }
@@ -76,7 +79,7 @@ export async function main(argv: string[]): Promise<number> {
         const flakes = flaky(results);
         process.stdout.write(`${flakes.length} flaky scenario(s)${flakes.length ? `: ${flakes.join(', ')}` : ''} over ${o.repeat} runs each\n`);
       }
-      code = controller.signal.aborted ? 130 : results.every((r) => r.status === 'passed' || r.status === 'skipped') ? 0 : 1;
+      code = controller.signal.aborted ? 130 : allPassed(results, o.failOnFlaky) ? 0 : 1;
     });
 
   program
@@ -324,6 +327,7 @@ function summary(results: ScenarioResult[]): void {
     process.stdout.write(`${r.status.toUpperCase()} ${r.scenario}${r.run ? ` (run ${r.run}/${r.runs})` : ''} in ${seconds(r.durationMs)}: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
     if (r.error) process.stdout.write(`  ${r.error.split('\n').join('\n  ')}\n`);
     if (r.skipReason) process.stdout.write(`  skipped: ${r.skipReason}\n`);
+    for (const l of attemptLines(r)) process.stdout.write(`  ${l}\n`);
     const cp = r.checkpoint;
     if (cp?.restored) process.stdout.write(`  restored from checkpoint "${cp.restored}" (${cp.key}): the steps before it were not run again\n`);
     else if (cp?.coldReason) process.stdout.write(`  cold run: ${cp.coldReason}\n`);

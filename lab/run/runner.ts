@@ -29,9 +29,13 @@ export interface ScenarioResult {
   runs?: number;
   /**
    * passed: every step passed; failed: a step failed; error: the lab could not be set up, or the run
-   * was interrupted; skipped: something it requires (a downloaded image, an artifact) is not here, said in skipReason.
+   * was interrupted; skipped: something it requires (a downloaded image, an artifact) is not here, said in skipReason;
+   * flaky (with --rerun-failed): an attempt failed, a later one passed.
    */
-  status: 'passed' | 'failed' | 'error' | 'skipped';
+  status: 'passed' | 'failed' | 'error' | 'skipped' | 'flaky';
+  /** With --rerun-failed: which attempt this result is (1 for the first), and every attempt made, this one last. */
+  attempt?: number;
+  attempts?: AttemptReport[];
   error?: string;
   skipReason?: string;
   startedAt: string;
@@ -43,7 +47,12 @@ export interface ScenarioResult {
   steps: StepResult[];
 }
 
+/** One attempt of a scenario run with --rerun-failed, as it ran. */
+export type AttemptReport = Omit<ScenarioResult, 'attempts' | 'run' | 'runs'> & { attempt: number };
+
 export interface RunOptions extends LabOptions {
+  /** Which attempt this is (--rerun-failed), for {{run.attempt}}; 1 when not given. */
+  attempt?: number;
   /** Where required artifacts are looked for first (--artifacts); else CORELAB_ARTIFACTS, then the cache. */
   artifactsDir?: string;
   /** After a failed step, leave the lab up (ssh, console, status work) until Ctrl-C or corelab down. */
@@ -156,6 +165,7 @@ export async function runScenario(plan: Plan, opts: RunOptions = {}): Promise<Sc
   try {
     ({ lab, points, restored } = await section(`scenario ${plan.name}: set up ${plan.nodes.length} node(s)`, () => setUpOrRestore(lab, artifacts, checkpoint, opts, (fresh) => (lab = fresh))));
     if (restored) Object.assign(checkpoint, { restored: restored.checkpoint, key: restored.key });
+    lab.vars['run.attempt'] = String(opts.attempt ?? 1);
     let failed = false;
     for (const step of plan.steps) {
       if (restored && step.index <= restored.afterStep) {

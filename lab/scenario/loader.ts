@@ -326,7 +326,7 @@ export function knownVariables(nodes: string[], discovery: boolean, registry = f
   return {
     configList,
     config: (v: string) => configList.includes(v),
-    step: (v: string) => common.includes(v),
+    step: (v: string) => common.includes(v) || v === 'run.attempt',
     stepList: common,
   };
 }
