@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadScenario } from '../scenario/loader.js';
 import type { ScenarioResult } from '../run/runner.js';
 import { allPassed, attemptLines, runWithReruns } from '../run/attempts.js';
+import { registerHistory } from './history.js';
 import { writeReports } from '../report/report.js';
 import { ensureLabos } from '../images/build.js';
 import { builtImageDir, recipeDir, recipeHash } from '../images/store.js';
@@ -298,6 +299,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${name}: ${(removeImage(name) / 2 ** 20).toFixed(0)} MiB freed\n`);
     });
 
+  registerHistory(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
