@@ -25,7 +25,7 @@ export async function runWithReruns(plan: Plan, opts: RunOptions, reruns: number
     if (reruns === 0) return r;
     attempts.push({ ...r, attempt });
     if (!failedStatus(r.status) || attempt > reruns || opts.signal?.aborted) return classify(attempts);
-    log(`${plan.name}: attempt ${attempt} of ${reruns + 1} ${r.status}${failedAt(r)}; running it again, cold (--rerun-failed ${reruns})`);
+    log(`${plan.name}: attempt ${attempt} of up to ${reruns + 1} ${r.status}${failedAt(r)}; running it again, cold (--rerun-failed ${reruns})`);
   }
 }
 
