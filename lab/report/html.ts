@@ -39,9 +39,9 @@ for (const r of results) {
   if (r.error) root.append(el('pre', { className: 'error' }, r.error));
   for (const a of (r.attempts || []).slice(0, -1)) {
     const f = a.steps.find((s) => s.status === 'failed');
-    const why = f ? 'step ' + (f.index + 1) + ' "' + f.name + '": ' + (f.failures || [f.message || 'failed']).join('; ') : (a.error || '').split('\n')[0];
+    const why = f ? 'step ' + (f.index + 1) + ' "' + f.name + '": ' + (f.failures || [f.message || 'failed']).join('; ') : (a.error || '').split('\\n')[0];
     const box = el('div', { className: 'attempt ' + a.status }, 'attempt ' + a.attempt + ' of ' + r.attempts.length + ': ' + a.status + ' at ' + why);
-    const out = f ? [f.command ? '$ ' + f.command : '', f.stdout, f.stderr].filter(Boolean).join('\n') : a.error;
+    const out = f ? [f.command ? '$ ' + f.command : '', f.stdout, f.stderr].filter(Boolean).join('\\n') : a.error;
     if (out) box.append(el('details', {}, el('summary', {}, 'output of attempt ' + a.attempt), el('pre', {}, out)));
     root.append(box);
   }
