@@ -1,5 +1,16 @@
 import type { ScenarioResult } from '../run/runner.js';
 
+/** Page script: a scenario run with --rerun-failed lists its failed attempts, each with its output. */
+const ATTEMPTS_SCRIPT = `  for (const a of (r.attempts || []).slice(0, -1)) {
+    const f = a.steps.find((s) => s.status === 'failed');
+    const why = f ? 'step ' + (f.index + 1) + ' "' + f.name + '": ' + (f.failures || [f.message || 'failed']).join('; ') : (a.error || '').split('\\n')[0];
+    const box = el('div', { className: 'attempt ' + a.status }, 'attempt ' + a.attempt + ' of ' + r.attempts.length + ': ' + a.status + ' at ' + why);
+    const out = f ? [f.command ? '$ ' + f.command : '', f.stdout, f.stderr].filter(Boolean).join('\\n') : a.error;
+    if (out) box.append(el('details', {}, el('summary', {}, 'output of attempt ' + a.attempt), el('pre', {}, out)));
+    root.append(box);
+  }
+`;
+
 /**
  * A self-contained report.html: per scenario, a timeline with one lane per node (boot, then each
  * step on that node) and a lane for the lab and the host, then every step with its command and
@@ -37,15 +48,7 @@ for (const r of results) {
   const title = r.scenario + (r.run ? ' (run ' + r.run + '/' + r.runs + ')' : '');
   root.append(el('h2', { className: r.status }, title + ': ' + r.status + ' in ' + secs(r.durationMs) + (r.accel ? ' (' + r.accel + ')' : '')));
   if (r.error) root.append(el('pre', { className: 'error' }, r.error));
-  for (const a of (r.attempts || []).slice(0, -1)) {
-    const f = a.steps.find((s) => s.status === 'failed');
-    const why = f ? 'step ' + (f.index + 1) + ' "' + f.name + '": ' + (f.failures || [f.message || 'failed']).join('; ') : (a.error || '').split('\\n')[0];
-    const box = el('div', { className: 'attempt ' + a.status }, 'attempt ' + a.attempt + ' of ' + r.attempts.length + ': ' + a.status + ' at ' + why);
-    const out = f ? [f.command ? '$ ' + f.command : '', f.stdout, f.stderr].filter(Boolean).join('\\n') : a.error;
-    if (out) box.append(el('details', {}, el('summary', {}, 'output of attempt ' + a.attempt), el('pre', {}, out)));
-    root.append(box);
-  }
-  const cp = r.checkpoint;
+${ATTEMPTS_SCRIPT}  const cp = r.checkpoint;
   if (cp && cp.restored) root.append(el('p', { className: 'checkpoint' }, 'restored from checkpoint "' + cp.restored + '" (' + cp.key + '): the steps before it were not run again'));
   else if (cp && cp.coldReason) root.append(el('p', { className: 'checkpoint' }, 'cold run: ' + cp.coldReason));
   for (const x of (cp && cp.saved) || []) root.append(el('p', { className: 'checkpoint' }, 'saved checkpoint "' + x.name + '" in ' + secs(x.ms)));
