@@ -15,6 +15,7 @@ import { labCommands } from './lab.js';
 import { checkpointCommands } from './checkpoints.js';
 import { artifactCommands } from './artifacts.js';
 import { imageCommands } from './images.js';
+import { registerHistory } from './history.js';
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -42,6 +43,7 @@ export async function main(argv: string[]): Promise<number> {
   checkpointCommands(program);
   artifactCommands(program, ctx);
   imageCommands(program, ctx);
+  registerHistory(program);
   program
     .command('schema')
     .description('print the JSON Schema of scenario files (for editors: # yaml-language-server: $schema=...)')

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { join } from 'node:path';
 import { loadPlan } from '../run/plan.js';
-import { runScenario } from '../run/runner.js';
+import { allPassed, runWithReruns } from '../run/attempts.js';
 import type { ScenarioResult } from '../run/results.js';
 import { writeReports } from '../report/report.js';
 import { summaryText } from '../report/summary.js';
@@ -21,6 +21,8 @@ interface RunFlags {
   cold?: boolean;
   allowConfigDir?: string[];
   allowUnverified?: boolean;
+  rerunFailed: number;
+  failOnFlaky?: boolean;
 }
 
 /** `corelab run` and `corelab lint`. */
@@ -36,6 +38,8 @@ export function runCommands(program: Command, ctx: CliContext): void {
     .option('--shard <i/n>', 'run only shard I of N of the scenarios (for a CI matrix)')
     .option('--cold', 'run every step even when a saved checkpoint matches (checkpoints are saved again)')
     .option('--allow-config-dir <dir...>', 'a folder outside the scenario\'s own that node configs may come from')
+    .option('--rerun-failed <n>', 'run a failed scenario again, cold, up to N times; one that then passes is reported flaky', (v) => positive(v, '--rerun-failed'), 0)
+    .option('--fail-on-flaky', 'exit 1 when a scenario is flaky (failed, then passed on a rerun)')
     .option('--allow-unverified', 'boot a downloaded image that was imported without a checkable digest')
     .addOption(new Option('--accel <accel>', 'force the accelerator').choices(['kvm', 'tcg']))
     .action(async (paths: string[], o: RunFlags) => {
@@ -51,7 +55,7 @@ export function runCommands(program: Command, ctx: CliContext): void {
           if (ctx.signal.aborted) break;
           const sub = plans.length > 1 || o.repeat > 1 ? `${plan.name}${o.repeat > 1 ? `-run${run}` : ''}` : '';
           const reportDir = o.report ? join(o.report, sub) : undefined;
-          const r = await runScenario(plan, { catalog: ctx.catalog, reportDir, keepFailed: o.keep, accel: o.accel, artifactsDir: o.artifacts, cold: o.cold, allowUnverified: o.allowUnverified, signal: ctx.signal });
+          const r = await runWithReruns(plan, { catalog: ctx.catalog, reportDir, keepFailed: o.keep, accel: o.accel, artifactsDir: o.artifacts, cold: o.cold, allowUnverified: o.allowUnverified, signal: ctx.signal }, o.rerunFailed);
           if (o.repeat > 1) Object.assign(r, { run, runs: o.repeat });
           results.push(r);
         }
@@ -62,7 +66,7 @@ export function runCommands(program: Command, ctx: CliContext): void {
         const flakes = flaky(results);
         process.stdout.write(`${flakes.length} flaky scenario(s)${flakes.length ? `: ${flakes.join(', ')}` : ''} over ${o.repeat} runs each\n`);
       }
-      ctx.code = ctx.signal.aborted ? 130 : results.every((r) => r.status === 'passed' || r.status === 'skipped') ? 0 : 1;
+      ctx.code = ctx.signal.aborted ? 130 : allPassed(results, o.failOnFlaky) ? 0 : 1;
     });
 
   program

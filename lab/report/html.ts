@@ -1,5 +1,16 @@
 import type { ScenarioResult } from '../run/results.js';
 
+/** Page script: a scenario run with --rerun-failed lists its failed attempts, each with its output. */
+const ATTEMPTS_SCRIPT = `  for (const a of (r.attempts || []).slice(0, -1)) {
+    const f = a.steps.find((s) => s.status === 'failed');
+    const why = f ? 'step ' + (f.index + 1) + ' "' + f.name + '": ' + (f.failures || [f.message || 'failed']).join('; ') : (a.error || '').split('\\n')[0];
+    const box = el('div', { className: 'attempt ' + a.status }, 'attempt ' + a.attempt + ' of ' + r.attempts.length + ': ' + a.status + ' at ' + why);
+    const out = f ? [f.command ? '$ ' + f.command : '', f.stdout, f.stderr].filter(Boolean).join('\\n') : a.error;
+    if (out) box.append(el('details', {}, el('summary', {}, 'output of attempt ' + a.attempt), el('pre', {}, out)));
+    root.append(box);
+  }
+`;
+
 /**
  * A self-contained report.html: per scenario, a timeline with one lane per node (boot, then each
  * step on that node) and a lane for the lab and the host, then every step with its command and
@@ -14,6 +25,7 @@ export function htmlReport(results: ScenarioResult[], consoleBase: (r: ScenarioR
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}
 h1{font-size:20px}h2{font-size:17px;margin-top:28px}
 .passed{color:#17692b}.failed,.error{color:#b3261e}.skipped{color:#777}
+.flaky{color:#b26a00}.attempt{margin:4px 0}
 .timeline{position:relative;border:1px solid #ccc;background:#fafafa;margin:8px 0 16px}
 .lane{position:relative;height:26px;border-bottom:1px solid #eee}
 .lane-name{position:absolute;left:4px;top:4px;width:110px;font-weight:600;overflow:hidden}
@@ -36,7 +48,7 @@ for (const r of results) {
   const title = r.scenario + (r.run ? ' (run ' + r.run + '/' + r.runs + ')' : '');
   root.append(el('h2', { className: r.status }, title + ': ' + r.status + ' in ' + secs(r.durationMs) + (r.accel ? ' (' + r.accel + ')' : '')));
   if (r.error) root.append(el('pre', { className: 'error' }, r.error));
-  const cp = r.checkpoint;
+${ATTEMPTS_SCRIPT}  const cp = r.checkpoint;
   if (cp && cp.restored) root.append(el('p', { className: 'checkpoint' }, 'restored from checkpoint "' + cp.restored + '" (' + cp.key + '): the steps before it were not run again'));
   else if (cp && cp.coldReason) root.append(el('p', { className: 'checkpoint' }, 'cold run: ' + cp.coldReason));
   for (const x of (cp && cp.saved) || []) root.append(el('p', { className: 'checkpoint' }, 'saved checkpoint "' + x.name + '" in ' + secs(x.ms)));

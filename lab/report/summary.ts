@@ -1,6 +1,7 @@
 import { mb } from '../download/download.js';
 import { seconds } from '../util/log.js';
 import type { ScenarioResult } from '../run/results.js';
+import { attemptLines } from '../run/attempts.js';
 
 /** What a run prints at its end on stdout: one block per scenario, failures with their output. */
 export function summaryText(results: ScenarioResult[]): string {
@@ -10,6 +11,7 @@ export function summaryText(results: ScenarioResult[]): string {
     out.push(`${r.status.toUpperCase()} ${r.scenario}${r.run ? ` (run ${r.run}/${r.runs})` : ''} in ${seconds(r.durationMs)}: ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped`);
     if (r.error) out.push(`  ${r.error.split('\n').join('\n  ')}`);
     if (r.skipReason) out.push(`  skipped: ${r.skipReason}`);
+    for (const l of attemptLines(r)) out.push(`  ${l}`);
     const cp = r.checkpoint;
     if (cp?.restored) out.push(`  restored from checkpoint "${cp.restored}" (${cp.key}): the steps before it were not run again`);
     else if (cp?.coldReason) out.push(`  cold run: ${cp.coldReason}`);

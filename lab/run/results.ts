@@ -48,9 +48,13 @@ export interface ScenarioResult {
   runs?: number;
   /**
    * passed: every step passed; failed: a step failed; error: the lab could not be set up, or the run
-   * was interrupted; skipped: something it requires (a downloaded image, an artifact) is not here, said in skipReason.
+   * was interrupted; skipped: something it requires (a downloaded image, an artifact) is not here, said in skipReason;
+   * flaky (with --rerun-failed): an attempt failed, a later one passed.
    */
-  status: 'passed' | 'failed' | 'error' | 'skipped';
+  status: 'passed' | 'failed' | 'error' | 'skipped' | 'flaky';
+  /** With --rerun-failed: which attempt this result is (1 for the first), and every attempt made, this one last. */
+  attempt?: number;
+  attempts?: AttemptReport[];
   error?: string;
   skipReason?: string;
   startedAt: string;
@@ -61,3 +65,6 @@ export interface ScenarioResult {
   nodes: NodeReport[];
   steps: StepResult[];
 }
+
+/** One attempt of a scenario run with --rerun-failed, as it ran. */
+export type AttemptReport = Omit<ScenarioResult, 'attempts' | 'run' | 'runs'> & { attempt: number };
