@@ -11,18 +11,7 @@ const ATTEMPTS_SCRIPT = `  for (const a of (r.attempts || []).slice(0, -1)) {
   }
 `;
 
-/**
- * A self-contained report.html: per scenario, a timeline with one lane per node (boot, then each
- * step on that node) and a lane for the lab and the host, then every step with its command and
- * output; console logs are linked. The data is embedded as JSON and drawn by a small script.
- */
-export function htmlReport(results: ScenarioResult[], consoleBase: (r: ScenarioResult) => string = () => ''): string {
-  const data = results.map((r) => ({ ...r, consoleBase: consoleBase(r) }));
-  const json = JSON.stringify(data).replace(/</g, '\\u003c');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>corelab report</title>
-<style>
-body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}
+const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}
 h1{font-size:20px}h2{font-size:17px;margin-top:28px}
 .passed{color:#17692b}.failed,.error{color:#b3261e}.skipped{color:#777}
 .flaky{color:#b26a00}.attempt{margin:4px 0}
@@ -34,7 +23,20 @@ h1{font-size:20px}h2{font-size:17px;margin-top:28px}
 .axis{font-size:11px;color:#666;padding:2px 0 2px 120px}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top}
 pre{background:#f4f4f4;padding:6px;max-height:300px;overflow:auto;white-space:pre-wrap;margin:4px 0}
-</style></head><body>
+`;
+
+/**
+ * A self-contained report.html: per scenario, a timeline with one lane per node (boot, then each
+ * step on that node) and a lane for the lab and the host, then every step with its command and
+ * output; console logs are linked. The data is embedded as JSON and drawn by a small script.
+ */
+export function htmlReport(results: ScenarioResult[], consoleBase: (r: ScenarioResult) => string = () => ''): string {
+  const data = results.map((r) => ({ ...r, consoleBase: consoleBase(r) }));
+  const json = JSON.stringify(data).replace(/</g, '\\u003c');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>corelab report</title>
+<style>
+${STYLE}</style></head><body>
 <h1>corelab report</h1>
 <div id="report"></div>
 <script id="data" type="application/json">${json}</script>
