@@ -1,6 +1,7 @@
 import test from 'ava';
 import { loadCatalog } from '../lab/images/catalog.js';
 import { deliveryFor, writeDelivery } from '../lab/guestconfig/delivery.js';
+import { guestConfig } from '../lab/guestconfig/guestconfig.js';
 import { fwCfgArgs } from '../lab/machine/boot.js';
 import { buildIso, type NodeIdentity } from '../lab/guestconfig/configdrive.js';
 import { LabError } from '../lab/util/errors.js';
@@ -15,12 +16,12 @@ const CLOUD = '#cloud-config\nhostname: node00\ncoreos:\n  etcd2:\n    discovery
 const IGNITION = JSON.stringify({ ignition: { version: '3.3.0' }, passwd: { users: [{ name: 'core', sshAuthorizedKeys: ['ssh-rsa mine'] }] } });
 
 test('Flatcar: an Ignition config goes through fw_cfg with the lab key added, and no drive', (t) => {
-  const d = deliveryFor(catalog.get('flatcar-stable')!, IGNITION, id);
+  const d = deliveryFor(catalog.get('flatcar-stable')!, guestConfig(catalog.get('flatcar-stable')!, IGNITION, id), id);
   if (d.kind !== 'fw_cfg') return t.fail();
   t.is(d.name, 'opt/org.flatcar-linux/config');
   const ign = JSON.parse(d.content);
   t.deepEqual(ign.passwd.users[0].sshAuthorizedKeys, ['ssh-rsa mine', 'ssh-ed25519 AAAA lab']);
-  t.deepEqual(ign.storage.files[0], { path: '/etc/hostname', mode: 420, overwrite: true, contents: { source: 'data:,node00' } });
+  t.deepEqual(ign.storage.files.at(-1), { path: '/etc/hostname', mode: 420, overwrite: true, contents: { source: 'data:,node00' } });
   t.deepEqual(fwCfgArgs(d.name, '/lab/node00/ignition.json'), ['-fw_cfg', 'name=opt/org.flatcar-linux/config,file=/lab/node00/ignition.json']);
 });
 
@@ -57,7 +58,7 @@ test('writeDelivery puts a drive config in <drive>.iso and an Ignition config in
   const drive = await writeDelivery(deliveryFor(catalog.get('rancheros-1.5.8')!, CLOUD, id), out.dir);
   t.deepEqual(drive, { configDrive: join(out.dir, 'config-2.iso') });
   t.regex((await execa('xorriso', ['-indev', drive.configDrive!, '-pvd_info'], { all: true })).all!, /Volume Id\s*:\s*config-2/);
-  const fw = await writeDelivery(deliveryFor(catalog.get('flatcar-stable')!, IGNITION, id), out.dir);
+  const fw = await writeDelivery(deliveryFor(catalog.get('flatcar-stable')!, guestConfig(catalog.get('flatcar-stable')!, IGNITION, id), id), out.dir);
   t.deepEqual(fw, { fwCfg: { name: 'opt/org.flatcar-linux/config', file: join(out.dir, 'ignition.json') } });
   t.deepEqual(JSON.parse(readFileSync(fw.fwCfg!.file, 'utf8')).passwd.users[0].sshAuthorizedKeys, ['ssh-rsa mine', 'ssh-ed25519 AAAA lab']);
   t.is(statSync(fw.fwCfg!.file).mode & 0o777, 0o600);

@@ -62,10 +62,6 @@ function yaml11(value: unknown): string {
   return stringify(value, { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' });
 }
 
-export function volumeLabel(kind: DriveKind): string {
-  return kind;
-}
-
 /** Writes files into an ISO9660 image (Rock Ridge + Joliet) labelled for the guest to find. */
 export async function buildIso(isoPath: string, label: string, files: Record<string, string | Buffer>): Promise<void> {
   const staging = await mkdtemp(join(tmpdir(), 'corelab-drive-'));

@@ -3,6 +3,7 @@ import { isScalar, isMap, type Node } from 'yaml';
 import { YamlSource, closest, type Problem } from '../scenario/yamlsource.js';
 import { render } from '../util/template.js';
 import type { CatalogEntry, ConfigAgent } from '../images/catalog.js';
+import { isIgnition } from './ignition.js';
 
 /** Top-level keys of a cloud-config that labos understands: cloud-init 22.4's, plus coreos. */
 const CLOUD_INIT_KEYS = [
@@ -32,7 +33,7 @@ const UNIT_KEYS = ['name', 'content', 'command', 'enable', 'runtime', 'mask', 'd
 export function lintNodeConfig(file: string, text: string, sampleVars: Record<string, string>, image?: CatalogEntry): Problem[] {
   const shown = relative(process.cwd(), file) || file;
   const problems: Problem[] = [];
-  if (image?.config.includes('ignition-fw_cfg') && text.trimStart().startsWith('{')) return lintIgnition(shown, render(text, sampleVars));
+  if (image?.config.includes('ignition-fw_cfg') && isIgnition(text)) return lintIgnition(shown, render(text, sampleVars));
   const agent = image?.agent ?? 'cloud-init';
   if (!text.startsWith('#cloud-config')) {
     problems.push({ file: shown, line: 1, column: 1, message: 'a node config must start with the line "#cloud-config"', fix: 'add "#cloud-config" as its first line (cloud-init ignores user data without it)' });

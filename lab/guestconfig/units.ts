@@ -1,4 +1,3 @@
-import { isMap, isSeq, parseDocument, Scalar, type Document, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { CatalogEntry } from '../images/catalog.js';
 import type { ResolvedArtifact } from '../images/artifacts.js';
 import { LabError } from '../util/errors.js';
@@ -146,66 +145,4 @@ PartOf=fleet.service
 [Socket]
 ListenStream=/var/run/fleet.sock
 `;
-}
-
-/** A block-literal YAML string (unit files stay readable in the rendered config). */
-function literal(text: string): Scalar {
-  const s = new Scalar(text);
-  s.type = Scalar.BLOCK_LITERAL;
-  return s;
-}
-
-/** Edits a #cloud-config as a YAML document (comments kept) and gives it back with its header. */
-export function editCloudConfig(text: string, edit: (doc: Document) => void): string {
-  const body = text.replace(/^#cloud-config[^\n]*(\n|$)/, '');
-  const doc = parseDocument(body);
-  if (doc.errors.length) throw new LabError(`the node's cloud-config is not valid YAML: ${doc.errors[0].message.split('\n')[0]}`, { fix: 'run corelab lint on the scenario' });
-  if (!isMap(doc.contents)) doc.contents = doc.createNode({}) as unknown as typeof doc.contents;
-  edit(doc);
-  return `#cloud-config\n${doc.toString({ lineWidth: 0 })}`;
-}
-
-/**
- * Merges units into a #cloud-config's coreos.units: a unit the config already names gets the
- * content (when it has none of its own) and keeps its command; the others are added before the
- * config's own, in the order given (network and /opt/bin are ready before its commands run).
- */
-export function mergeCloudConfigUnits(text: string, units: GuestUnit[]): string {
-  if (!units.length) return text;
-  return editCloudConfig(text, (doc) => {
-    if (!isSeq(doc.getIn(['coreos', 'units']))) doc.setIn(['coreos', 'units'], doc.createNode([]));
-    const list = doc.getIn(['coreos', 'units']) as YAMLSeq;
-    let first = 0;
-    for (const u of units) {
-      const existing = list.items.find((i): i is YAMLMap => isMap(i) && i.get('name') === u.name);
-      if (existing) {
-        if (!existing.has('content')) existing.set('content', literal(u.content));
-        if (u.enable && !existing.has('enable')) existing.set('enable', true);
-        if (u.command && !existing.has('command')) existing.set('command', u.command);
-        continue;
-      }
-      const m = doc.createNode({ name: u.name }) as YAMLMap;
-      if (u.enable) m.set('enable', true);
-      if (u.command) m.set('command', u.command);
-      m.set('content', literal(u.content));
-      list.items.splice(first++, 0, m);
-    }
-  });
-}
-
-type IgnitionUnit = { name: string; enabled?: boolean; contents?: string };
-
-/** Merges units into an Ignition config's systemd.units (same rules: an existing entry gets the contents). */
-export function mergeIgnitionUnits(json: string, units: GuestUnit[]): string {
-  if (!units.length) return json;
-  const ign = JSON.parse(json) as { systemd?: { units?: IgnitionUnit[] } };
-  const list = ((ign.systemd ??= {}).units ??= []);
-  for (const u of units) {
-    const existing = list.find((x) => x.name === u.name);
-    if (existing) {
-      existing.contents ??= u.content;
-      if (u.enable || u.command) existing.enabled ??= true;
-    } else list.push({ name: u.name, enabled: u.enable || !!u.command || undefined, contents: u.content });
-  }
-  return JSON.stringify(ign, null, 2) + '\n';
 }

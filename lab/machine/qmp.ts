@@ -7,7 +7,6 @@ export class Qmp {
   private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private closed = false;
-  readonly events: Array<{ event: string; timestamp: unknown; data?: unknown }> = [];
 
   private constructor(private sock: Socket) {
     createInterface({ input: sock })
@@ -43,10 +42,7 @@ export class Qmp {
       return;
     }
     if ('QMP' in msg) return this.greetingResolve();
-    if ('event' in msg) {
-      this.events.push(msg as (typeof this.events)[number]);
-      return;
-    }
+    if ('event' in msg) return; // events are not used; replies are matched by id
     const p = this.pending.get(msg.id as number);
     if (!p) return;
     this.pending.delete(msg.id as number);

@@ -1,0 +1,83 @@
+import { LabError } from '../util/errors.js';
+import type { GuestUnit } from './units.js';
+
+interface IgnitionFile {
+  path: string;
+  mode?: number;
+  overwrite?: boolean;
+  filesystem?: string;
+  contents?: { source?: string };
+}
+interface IgnitionJson {
+  ignition?: { version?: string };
+  passwd?: { users?: Array<{ name: string; sshAuthorizedKeys?: string[] }> };
+  storage?: { files?: IgnitionFile[] };
+  systemd?: { units?: Array<{ name: string; enabled?: boolean; contents?: string }> };
+}
+
+/** Whether a node config is Ignition JSON (else it is a #cloud-config). */
+export function isIgnition(config: string): boolean {
+  return config.trimStart().startsWith('{');
+}
+
+/**
+ * An Ignition config the lab edits before it goes through fw_cfg: the one place its additions
+ * are made (the image user's SSH key, the hostname when the config sets none, networkd files,
+ * units), for spec 2.x and 3.x alike.
+ */
+export class IgnitionConfig {
+  private constructor(private ign: IgnitionJson & { ignition: { version: string } }) {}
+
+  static parse(json: string): IgnitionConfig {
+    let ign: IgnitionJson;
+    try {
+      ign = JSON.parse(json) as IgnitionJson;
+    } catch (err) {
+      throw new LabError(`the node's Ignition config is not valid JSON: ${(err as Error).message}`, { fix: 'check it with a JSON linter; Ignition configs are JSON, not YAML' });
+    }
+    if (typeof ign?.ignition?.version !== 'string') throw new LabError('the node\'s Ignition config has no ignition.version', { fix: 'add "ignition": { "version": "3.3.0" } (or the 2.x version your image reads)' });
+    return new IgnitionConfig(ign as IgnitionJson & { ignition: { version: string } });
+  }
+
+  /** Spec 3.x (files have overwrite; 2.x names a filesystem instead). */
+  get v3(): boolean {
+    return Number(this.ign.ignition.version.split('.')[0]) >= 3;
+  }
+
+  private get files(): IgnitionFile[] {
+    return ((this.ign.storage ??= {}).files ??= []);
+  }
+
+  hasFile(path: RegExp): boolean {
+    return this.files.some((f) => path.test(f.path));
+  }
+
+  addFile(path: string, content: string, overwrite = false): void {
+    this.files.push({ path, mode: 420, ...(this.v3 ? (overwrite ? { overwrite: true } : {}) : { filesystem: 'root' }), contents: { source: `data:,${encodeURIComponent(content)}` } });
+  }
+
+  /** The key in the user's sshAuthorizedKeys (the user is added when the config has none of that name). */
+  addUserKey(user: string, key: string): void {
+    const users = ((this.ign.passwd ??= {}).users ??= []);
+    let u = users.find((x) => x.name === user);
+    if (!u) users.push((u = { name: user }));
+    u.sshAuthorizedKeys = [...new Set([...(u.sshAuthorizedKeys ?? []), key])];
+  }
+
+  /** Merges units into systemd.units: an existing entry gets the contents it lacks, and is enabled. */
+  mergeUnits(units: GuestUnit[]): void {
+    if (!units.length) return;
+    const list = ((this.ign.systemd ??= {}).units ??= []);
+    for (const u of units) {
+      const existing = list.find((x) => x.name === u.name);
+      if (existing) {
+        existing.contents ??= u.content;
+        if (u.enable || u.command) existing.enabled ??= true;
+      } else list.push({ name: u.name, enabled: u.enable || !!u.command || undefined, contents: u.content });
+    }
+  }
+
+  toString(): string {
+    return JSON.stringify(this.ign, null, 2) + '\n';
+  }
+}
