@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildIso, configDriveFiles, type DriveKind, type NodeIdentity } from './configdrive.js';
 import { LabError } from '../util/errors.js';
+import { qemuOpt } from '../util/qemuopt.js';
 
 /**
  * How one node's config reaches its image: a config drive (config-2 or cidata) for a cloud-config,
@@ -57,7 +58,7 @@ function withLabKey(json: string, user: string, id: NodeIdentity): string {
 
 /** QEMU's argument that hands the guest a file under a fw_cfg name. */
 export function fwCfgArgs(name: string, file: string): string[] {
-  return ['-fw_cfg', `name=${name},file=${file}`];
+  return ['-fw_cfg', `name=${qemuOpt(name)},file=${qemuOpt(file)}`];
 }
 
 /**
