@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../cluster/lab.js';
 import { loadScenario } from '../scenario/loader.js';
 import { LabError, formatError } from '../util/errors.js';
-import { cleanStaleLabs, listStates, stateDir, type LabState } from '../cluster/state.js';
+import { cleanStaleLabs, listStates, makeStateDir, stateFile, type LabState } from '../cluster/state.js';
+import { isCorelabProcess } from '../cluster/stateguard.js';
 import { alive } from '../images/store.js';
 import { readTail } from '../machine/machine.js';
 import { sleep } from '../util/poll.js';
@@ -17,9 +18,8 @@ import { PROJECT_DIR } from '../util/paths.js';
  */
 export async function up(scenarioPath: string, opts: { accel?: 'kvm' | 'tcg'; signal?: AbortSignal }): Promise<LabState> {
   loadScenario(scenarioPath); // bad input is reported here, before anything starts
-  mkdirSync(stateDir(), { recursive: true });
-  const logFile = join(stateDir(), `up-${Date.now()}.log`);
-  const fd = openSync(logFile, 'a');
+  const logFile = join(makeStateDir(), `up-${Date.now()}.log`);
+  const fd = openSync(logFile, 'a', 0o600);
   const child = spawn(process.execPath, [join(PROJECT_DIR, 'bin', 'corelab.js'), 'serve', scenarioPath, ...(opts.accel ? ['--accel', opts.accel] : [])], {
     detached: true,
     stdio: ['ignore', fd, fd],
@@ -92,6 +92,9 @@ export function statusText(): string {
 
 /** `corelab down`: asks the owner to tear its lab down and waits until it has. */
 export async function down(lab: LabState, timeoutMs = 60_000): Promise<void> {
+  if (alive(lab.ownerPid) && !isCorelabProcess(lab.ownerPid)) {
+    throw new LabError(`lab ${lab.name}'s owner, process ${lab.ownerPid}, is not a corelab process: not signalling it`, { fix: `if the lab is gone, remove ${stateFile(lab.name)}` });
+  }
   if (alive(lab.ownerPid)) process.kill(lab.ownerPid, 'SIGTERM');
   const deadline = Date.now() + timeoutMs;
   while (alive(lab.ownerPid) && Date.now() < deadline) await sleep(250);
