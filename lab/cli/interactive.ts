@@ -108,5 +108,5 @@ export function sshArgs(lab: LabState, node: string, command: string[]): string[
   const n = lab.nodes.find((x) => x.name === node);
   if (!n) throw new LabError(`lab ${lab.name} has no node "${node}"`, { fix: `its nodes: ${lab.nodes.map((x) => x.name).join(', ')}` });
   if (!existsSync(lab.keyFile)) throw new LabError(`the lab's SSH key ${lab.keyFile} is gone`);
-  return ['-i', lab.keyFile, '-p', String(n.sshPort), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', `${n.user}@127.0.0.1`, ...command];
+  return ['-i', lab.keyFile, '-p', String(n.sshPort), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '--', `${n.user}@127.0.0.1`, ...command];
 }
