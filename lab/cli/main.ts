@@ -11,6 +11,7 @@ import { ensureNginxImage } from '../images/containerimage.js';
 import { importImage, listImages, pullImage, removeImage, verifyImage } from '../images/fetch.js';
 import { killAllDaemons, liveDaemons } from '../host/proc.js';
 import { down, findLab, serve, sshArgs, statusText, up } from './interactive.js';
+import { checkReportDir } from './reportdir.js';
 import { cleanStaleLabs } from '../cluster/state.js';
 import { ARTIFACTS, howToSupply, importArtifact, pullArtifact, resolveArtifact } from '../images/artifacts.js';
 import { flaky, shard } from '../scenario/selection.js';
@@ -53,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--cold', 'run every step even when a saved checkpoint matches (checkpoints are saved again)')
     .addOption(new Option('--accel <accel>', 'force the accelerator').choices(['kvm', 'tcg']))
     .action(async (paths: string[], o: { report?: string; keep?: boolean; accel?: 'kvm' | 'tcg'; repeat: number; shard?: string; artifacts?: string; cold?: boolean }) => {
+      if (o.report) checkReportDir(o.report); // before anything boots
       let plans = paths.map((p) => loadScenario(p));
       if (o.shard) {
         plans = shard(plans, o.shard);
