@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { execa } from 'execa';
 import { cacheDir } from '../util/paths.js';
@@ -90,16 +90,19 @@ export function readMeta(key: string): CheckpointMeta | undefined {
 export function newCheckpointDir(key: string): string {
   const dir = join(checkpointsDir(), `.tmp-${process.pid}-${key}`);
   rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
 }
 
 /** Digests every file of a finished temp folder, writes its checkpoint.json and puts it in place. */
 export async function commitCheckpoint(tmp: string, meta: Omit<CheckpointMeta, 'files' | 'size' | 'format'>): Promise<CheckpointMeta> {
   const files: CheckpointMeta['files'] = {};
-  for (const f of walk(tmp)) files[relative(tmp, f)] = { size: statSync(f).size, sha256: await fileSha256(f) };
+  for (const f of walk(tmp)) {
+    chmodSync(f, 0o600); // memory streams and disk copies: the guests' secrets, for this user only
+    files[relative(tmp, f)] = { size: statSync(f).size, sha256: await fileSha256(f) };
+  }
   const full: CheckpointMeta = { ...meta, format: FORMAT, files, size: Object.values(files).reduce((a, f) => a + f.size, 0) };
-  writeFileSync(layout(tmp).meta, JSON.stringify(full, null, 2) + '\n');
+  writeFileSync(layout(tmp).meta, JSON.stringify(full, null, 2) + '\n', { mode: 0o600 });
   const dest = checkpointDir(meta.key);
   rmSync(dest, { recursive: true, force: true });
   renameSync(tmp, dest);

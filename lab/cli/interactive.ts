@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../cluster/lab.js';
 import { Teardown } from '../cluster/teardown.js';
@@ -7,7 +7,8 @@ import { newFacts } from '../cluster/facts.js';
 import { loadPlan, preflight } from '../run/plan.js';
 import type { Catalog } from '../images/catalog.js';
 import { LabError } from '../util/errors.js';
-import { cleanStaleLabs, listStates, stateDir, type LabState } from '../cluster/state.js';
+import { cleanStaleLabs, listStates, makeStateDir, stateFile, type LabState } from '../cluster/state.js';
+import { isCorelabProcess } from '../cluster/stateguard.js';
 import { alive } from '../util/lock.js';
 import { readTail } from '../util/text.js';
 import { NotYet, sleep, waitUntil } from '../util/poll.js';
@@ -20,9 +21,8 @@ import { PROJECT_DIR } from '../util/paths.js';
  */
 export async function up(scenarioPath: string, opts: { accel?: 'kvm' | 'tcg'; signal?: AbortSignal; catalog: Catalog }): Promise<LabState> {
   loadPlan(scenarioPath, { catalog: opts.catalog }); // bad input is reported here, before anything starts
-  mkdirSync(stateDir(), { recursive: true });
-  const logFile = join(stateDir(), `up-${Date.now()}.log`);
-  const fd = openSync(logFile, 'a');
+  const logFile = join(makeStateDir(), `up-${Date.now()}.log`);
+  const fd = openSync(logFile, 'a', 0o600);
   const child = spawn(process.execPath, [join(PROJECT_DIR, 'bin', 'corelab.js'), 'serve', scenarioPath, ...(opts.accel ? ['--accel', opts.accel] : [])], {
     detached: true,
     stdio: ['ignore', fd, fd],
@@ -91,6 +91,9 @@ export function statusText(): string {
 
 /** `corelab down`: asks the owner to tear its lab down and waits until it has. */
 export async function down(lab: LabState, timeoutMs = 60_000): Promise<void> {
+  if (alive(lab.ownerPid) && !isCorelabProcess(lab.ownerPid)) {
+    throw new LabError(`lab ${lab.name}'s owner, process ${lab.ownerPid}, is not a corelab process: not signalling it`, { fix: `if the lab is gone, remove ${stateFile(lab.name)}` });
+  }
   if (alive(lab.ownerPid)) process.kill(lab.ownerPid, 'SIGTERM');
   await waitUntil(`lab ${lab.name} to be torn down`, async () => {
     if (alive(lab.ownerPid)) throw new NotYet(`its owner ${lab.ownerPid} is still up`);
@@ -104,5 +107,5 @@ export function sshArgs(lab: LabState, node: string, command: string[]): string[
   const n = lab.nodes.find((x) => x.name === node);
   if (!n) throw new LabError(`lab ${lab.name} has no node "${node}"`, { fix: `its nodes: ${lab.nodes.map((x) => x.name).join(', ')}` });
   if (!existsSync(lab.keyFile)) throw new LabError(`the lab's SSH key ${lab.keyFile} is gone`);
-  return ['-i', lab.keyFile, '-p', String(n.sshPort), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', `${n.user}@127.0.0.1`, ...command];
+  return ['-i', lab.keyFile, '-p', String(n.sshPort), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '--', `${n.user}@127.0.0.1`, ...command];
 }

@@ -10,6 +10,7 @@ import { flaky, shard } from '../scenario/selection.js';
 import { LabError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import type { CliContext } from './context.js';
+import { checkReportDir } from './reportdir.js';
 
 interface RunFlags {
   report?: string;
@@ -43,6 +44,7 @@ export function runCommands(program: Command, ctx: CliContext): void {
     .option('--allow-unverified', 'boot a downloaded image that was imported without a checkable digest')
     .addOption(new Option('--accel <accel>', 'force the accelerator').choices(['kvm', 'tcg']))
     .action(async (paths: string[], o: RunFlags) => {
+      if (o.report) checkReportDir(o.report); // before anything boots
       let plans = paths.map((p) => loadPlan(p, { catalog: ctx.catalog, allowConfigDirs: o.allowConfigDir }));
       if (o.shard) {
         plans = shard(plans, o.shard);

@@ -1,22 +1,12 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { alive } from '../util/lock.js';
 import { log } from '../util/log.js';
+import { isSafeLabName, stateProblem, warnIgnoredState } from './stateguard.js';
 
-/** What another terminal needs to find a running lab and reach its nodes. */
-export interface LabState {
-  name: string;
-  scenario: string;
-  /** The corelab process that owns the lab: its QEMUs die with it. */
-  ownerPid: number;
-  dir: string;
-  keyFile: string;
-  ready: boolean;
-  error?: string;
-  startedAt: string;
-  nodes: Array<{ name: string; address: string; user: string; sshPort: number; qemuPid?: number; console: string }>;
-}
+export type { LabState } from './stateguard.js';
+import type { LabState } from './stateguard.js';
 
 /** $CORELAB_STATE, else $XDG_STATE_HOME/corelab, else ~/.local/state/corelab. */
 export function stateDir(): string {
@@ -32,30 +22,47 @@ export function stateFile(name: string): string {
   return join(labsDir(), `${name}.json`);
 }
 
+/** The state folder and its labs folder, for this user only (0700). */
+export function makeStateDir(): string {
+  mkdirSync(labsDir(), { recursive: true, mode: 0o700 });
+  if (!process.env.CORELAB_STATE) privateDir(stateDir()); // a folder named by $CORELAB_STATE is left as it is
+  privateDir(labsDir());
+  return stateDir();
+}
+
 export function writeState(state: LabState): void {
-  mkdirSync(labsDir(), { recursive: true });
+  makeStateDir();
   const f = stateFile(state.name);
-  writeFileSync(`${f}.tmp`, JSON.stringify(state, null, 2) + '\n');
+  rmSync(`${f}.tmp`, { force: true });
+  writeFileSync(`${f}.tmp`, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
   renameSync(`${f}.tmp`, f);
 }
 
+/** A lab's state, when its file is a regular file that passes stateProblem (else a warning, and undefined). */
 export function readState(name: string): LabState | undefined {
+  if (!isSafeLabName(name)) return undefined;
+  const file = stateFile(name);
+  if (!existsSync(file) && !isSymlink(file)) return undefined;
+  if (!lstatSync(file).isFile()) return warnIgnoredState(file, 'it is not a regular file');
+  let state: unknown;
   try {
-    return JSON.parse(readFileSync(stateFile(name), 'utf8')) as LabState;
-  } catch {
-    return undefined;
+    state = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    return warnIgnoredState(file, `it is not JSON (${(err as Error).message})`);
   }
+  const problem = stateProblem(state, name);
+  return problem ? warnIgnoredState(file, problem) : (state as LabState);
 }
 
 export function removeState(name: string): void {
-  rmSync(stateFile(name), { force: true });
+  if (isSafeLabName(name)) rmSync(stateFile(name), { force: true });
 }
 
 /** Every lab with a state file, alive or not. */
 export function listStates(): LabState[] {
   if (!existsSync(labsDir())) return [];
   return readdirSync(labsDir())
-    .filter((f) => f.endsWith('.json'))
+    .filter((f) => f.endsWith('.json') && isSafeLabName(f.slice(0, -5)))
     .map((f) => readState(f.slice(0, -5)))
     .filter((s): s is LabState => !!s);
 }
@@ -81,7 +88,22 @@ export function cleanStaleLabs(): string[] {
 
 function isQemuOf(pid: number, dir: string): boolean {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return basename(argv[0]).startsWith('qemu-system') && argv.some((a) => a.includes(`${dir}/`));
+  } catch {
+    return false;
+  }
+}
+
+/** Makes a folder of corelab's own 0700 (one made by an older corelab may be 0755). */
+function privateDir(dir: string): void {
+  const st = statSync(dir);
+  if ((!process.getuid || st.uid === process.getuid()) && (st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
   } catch {
     return false;
   }

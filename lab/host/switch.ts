@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Daemon } from './proc.js';
 import { LabError } from '../util/errors.js';
+import { qemuOpt } from '../util/qemuopt.js';
 import { NotYet, waitUntil } from '../util/poll.js';
 
 /** A port on the host (127.0.0.1) that guests reach at guestAddr:guestPort through QEMU user-mode networking. */
@@ -53,7 +54,7 @@ export function nodeNetArgs(sw: Switch, lanMac: string, hostMac: string, sshPort
   for (const p of published) user.push(`hostfwd=tcp:127.0.0.1:${p.hostPort}-:${p.guestPort}`);
   for (const f of forwards) user.push(`guestfwd=tcp:${f.guestAddr}:${f.guestPort}-cmd:socat - TCP:127.0.0.1:${f.hostPort}`);
   return [
-    '-netdev', `vde,id=lan,sock=${sw.dir}`,
+    '-netdev', `vde,id=lan,sock=${qemuOpt(sw.dir)}`,
     '-device', `virtio-net-pci,netdev=lan,mac=${lanMac}`,
     '-netdev', user.join(','),
     '-device', `virtio-net-pci,netdev=host,mac=${hostMac}`,

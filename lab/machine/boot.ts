@@ -1,5 +1,6 @@
 import type { CatalogEntry } from '../images/catalog.js';
 import { LabError } from '../util/errors.js';
+import { qemuOpt } from '../util/qemuopt.js';
 import type { ImageFiles } from '../images/store.js';
 
 /**
@@ -73,10 +74,10 @@ export function pulledBoot(entry: CatalogEntry, files: Record<string, string>): 
 export function bootArgs(b: BootSpec, d: NodeDevices): string[] {
   return [
     ...(b.kernel ? ['-kernel', b.kernel.kernel, '-initrd', b.kernel.initrd, '-append', b.kernel.cmdline] : []),
-    '-drive', `if=virtio,file=${d.overlay},format=qcow2,cache=unsafe,discard=unmap`,
-    ...(d.configDrive ? ['-drive', `if=virtio,file=${d.configDrive},format=raw,readonly=on`] : []),
-    ...(d.extraDrives ?? []).flatMap((x) => ['-drive', `if=virtio,file=${x},format=raw,readonly=on`]),
-    ...(b.cdrom ? ['-drive', `if=ide,media=cdrom,file=${b.cdrom},format=raw,readonly=on`] : []),
+    '-drive', `if=virtio,file=${qemuOpt(d.overlay)},format=qcow2,cache=unsafe,discard=unmap`,
+    ...(d.configDrive ? ['-drive', `if=virtio,file=${qemuOpt(d.configDrive)},format=raw,readonly=on`] : []),
+    ...(d.extraDrives ?? []).flatMap((x) => ['-drive', `if=virtio,file=${qemuOpt(x)},format=raw,readonly=on`]),
+    ...(b.cdrom ? ['-drive', `if=ide,media=cdrom,file=${qemuOpt(b.cdrom)},format=raw,readonly=on`] : []),
     ...(!b.kernel && 'blankGiB' in b.disk ? ['-boot', 'order=d'] : []),
     ...(d.fwCfg ? fwCfgArgs(d.fwCfg.name, d.fwCfg.file) : []),
   ];
@@ -99,5 +100,5 @@ export function nodeMemory(entry: CatalogEntry, requestedMb: number): { memoryMb
 
 /** QEMU's argument that hands the guest a file under a fw_cfg name. */
 export function fwCfgArgs(name: string, file: string): string[] {
-  return ['-fw_cfg', `name=${name},file=${file}`];
+  return ['-fw_cfg', `name=${qemuOpt(name)},file=${qemuOpt(file)}`];
 }

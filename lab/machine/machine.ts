@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { Daemon } from '../host/proc.js';
 import { Qmp } from './qmp.js';
 import { LabError } from '../util/errors.js';
+import { qemuOpt } from '../util/qemuopt.js';
 import { NotYet, waitUntil } from '../util/poll.js';
 import { readTail, shellQuote } from '../util/text.js';
 import { bootArgs, diskCreateArgs, type BootSpec } from './boot.js';
@@ -67,18 +68,18 @@ export class Machine {
     const s = this.spec;
     return [
       'qemu-system-x86_64',
-      '-name', s.name,
+      '-name', qemuOpt(s.name),
       '-machine', 'pc',
       ...(s.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,tb-size=256']),
       '-m', String(s.memoryMb),
       '-smp', String(s.cpus),
       '-nodefaults', '-no-user-config', '-display', 'none',
-      '-chardev', `file,id=console,path=${this.consoleLog},append=on`,
+      '-chardev', `file,id=console,path=${qemuOpt(this.consoleLog)},append=on`,
       '-serial', 'chardev:console',
       ...bootArgs(s.boot, { overlay: this.overlay, configDrive: s.configDrive, extraDrives: s.extraDrives, fwCfg: s.fwCfg }),
       '-device', 'virtio-rng-pci',
       ...s.netArgs,
-      '-qmp', `unix:${this.qmpSocket},server=on,wait=off`,
+      '-qmp', `unix:${qemuOpt(this.qmpSocket)},server=on,wait=off`,
       ...(this.resuming ? ['-incoming', 'defer'] : []),
     ];
   }

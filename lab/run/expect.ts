@@ -2,6 +2,7 @@ import type { CommandResult } from '../machine/ssh.js';
 import type { Capture, Expectation, Matcher } from '../scenario/model.js';
 import { parseTable, select } from './tables.js';
 import { render, type Vars } from '../util/template.js';
+import { regexCount, regexGroup } from './boundedregex.js';
 
 /** What a command's result got wrong against an expectation; empty when it holds. */
 export function check(result: CommandResult, expect: Expectation, vars: Vars): string[] {
@@ -40,7 +41,7 @@ export function checkMatcher(text: string, m: Matcher, vars: Vars): string | und
   }
   const [count, what] =
     m.matches !== undefined
-      ? [[...text.matchAll(new RegExp(render(m.matches, vars), 'gm'))].length, `match /${render(m.matches, vars)}/`]
+      ? [regexCount(render(m.matches, vars), 'gm', text), `match /${render(m.matches, vars)}/`]
       : [countOf(text, render(m.contains ?? '', vars)), `contain ${JSON.stringify(render(m.contains ?? '', vars))}`];
   if (m.times !== undefined) return count === m.times ? undefined : `should ${what} ${m.times} time(s), found ${count}`;
   return count > 0 ? undefined : `does not ${what}`;
@@ -56,8 +57,8 @@ export function capture(result: CommandResult, captures: Capture[], vars: Vars):
   const problems: string[] = [];
   for (const c of captures) {
     if ('stdout' in c) {
-      const m = result.stdout.match(new RegExp(render(c.stdout, vars), 'm'));
-      if (m?.[1] !== undefined) values[c.name] = m[1];
+      const group = regexGroup(render(c.stdout, vars), 'm', result.stdout);
+      if (group !== undefined) values[c.name] = group;
       else problems.push(`could not capture ${c.name}: stdout does not match /${c.stdout}/`);
     } else {
       const where = Object.fromEntries(Object.entries(c.table.where).map(([k, v]) => [k, render(v, vars)]));

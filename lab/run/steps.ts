@@ -3,6 +3,7 @@ import type { HttpStep, NodeAction, Step, RunStep } from '../scenario/model.js';
 import type { StepResult } from './results.js';
 import { tail } from '../util/text.js';
 import { capture, check, checkMatcher } from './expect.js';
+import { assertHostUrl, guardedFetch, publishedHostPorts } from './hosturl.js';
 import { render, type Vars } from '../util/template.js';
 import { NotYet, TimeoutError, waitUntil } from '../util/poll.js';
 import { liveStatus, log } from '../util/log.js';
@@ -123,8 +124,10 @@ const STATUS_MARK = '__corelab_http_status__';
 
 async function runHttpStep(step: HttpStep, target: StepTarget, vars: Vars, signal?: AbortSignal) {
   const url = render(step.url, vars);
+  const published = publishedHostPorts(vars);
+  if (step.node === 'host') assertHostUrl(url, published);
   return observe(step.name, step.until, async () => {
-    const result = step.node === 'host' ? await hostGet(url, step.timeoutMs) : await nodeGet(target, step.node, url, step.timeoutMs);
+    const result = step.node === 'host' ? await hostGet(url, published, step.timeoutMs) : await nodeGet(target, step.node, url, step.timeoutMs);
     const failures: string[] = [];
     const status = Number(result.stderr.match(new RegExp(`${STATUS_MARK} (\\d+)`))?.[1] ?? NaN);
     if (result.exitCode !== 0) failures.push(`GET ${url} failed: ${result.error ?? result.stderr.replace(new RegExp(`${STATUS_MARK}.*`), '').trim()}`);
@@ -146,11 +149,11 @@ async function nodeGet(target: StepTarget, node: string, url: string, timeoutMs:
   return i < 0 ? r : { ...r, stdout: r.stdout.slice(0, i), stderr: r.stderr + r.stdout.slice(i + 1) };
 }
 
-async function hostGet(url: string, timeoutMs: number): Promise<CommandResult> {
+async function hostGet(url: string, published: number[], timeoutMs: number): Promise<CommandResult> {
   const t0 = Date.now();
   const base = { node: 'host', command: `GET ${url}`, durationMs: 0 };
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await guardedFetch(url, published, timeoutMs);
     const body = await res.text();
     return { ...base, stdout: body, stderr: `${STATUS_MARK} ${res.status}`, exitCode: 0, durationMs: Date.now() - t0 };
   } catch (err) {

@@ -1,3 +1,4 @@
+import { regexTest } from './boundedregex.js';
 /**
  * Column tables as docker and fleetctl print them (Go's tabwriter): columns are found by the
  * header's words, not by position, so a wider ID or an extra column does not break a parser.
@@ -54,7 +55,7 @@ export function cellMatches(value: string | undefined, want: string): boolean {
   if (value === undefined) return false;
   if (want.startsWith('!')) return !cellMatches(value, want.slice(1));
   const re = want.match(/^\/(.*)\/$/);
-  return re ? new RegExp(re[1]).test(value) : value === want;
+  return re ? regexTest(re[1], '', value) : value === want;
 }
 
 export function select(table: Table, where: Record<string, string>, opts: { history?: boolean } = {}): Row[] {
