@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { killAllDaemons, liveDaemons } from '../host/proc.js';
-import { LabError } from '../util/errors.js';
+import { formatError, LabError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { SCENARIO_SCHEMA } from '../scenario/schema.js';
 import { CliContext } from './context.js';
@@ -55,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    process.stderr.write(`corelab: ${describeError(err)}\n`);
+    process.stderr.write(`corelab: ${formatError(err)}\n`);
     return controller.signal.aborted ? 130 : err instanceof LabError ? 2 : 1;
   } finally {
     process.off('SIGINT', onSignal);
@@ -70,19 +70,4 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
   return ctx.code;
-}
-
-/**
- * A user's error as file:line:col with its fix; an internal fault (a bug of corelab) as such, with
- * its stack and causes only under CORELAB_DEBUG=1.
- */
-export function describeError(err: unknown): string {
-  const debug = process.env.CORELAB_DEBUG === '1';
-  const causes = (e: unknown): string => {
-    const c = (e as { cause?: unknown })?.cause;
-    return c === undefined ? '' : `\ncaused by: ${c instanceof Error ? (debug ? c.stack : c.message) : String(c)}${causes(c)}`;
-  };
-  if (err instanceof LabError) return err.format() + (debug ? causes(err) : '');
-  const e = err instanceof Error ? err : new Error(String(err));
-  return `internal error: ${e.message}${debug ? `\n${e.stack}${causes(e)}` : '\n  (this is a bug in corelab; run again with CORELAB_DEBUG=1 for the stack and report it)'}`;
 }

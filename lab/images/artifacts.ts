@@ -3,6 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameS
 import { basename, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { cacheDir } from '../util/paths.js';
+import { count } from '../util/counters.js';
 import { LabError } from '../util/errors.js';
 import { download } from '../download/download.js';
 
@@ -86,6 +87,7 @@ export async function probeVersion(spec: ArtifactSpec, file: string): Promise<st
  * in the cache the first time and checked on every later use.
  */
 export async function resolveArtifact(name: string, dir = process.env.CORELAB_ARTIFACTS): Promise<ResolvedArtifact | undefined> {
+  count('artifact resolved');
   const spec = ARTIFACTS[name];
   if (!spec) throw new LabError(`unknown artifact "${name}"`, { fix: `known: ${Object.keys(ARTIFACTS).join(', ')}` });
   if (dir) {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Node } from 'yaml';
+import { count } from '../util/counters.js';
 import { LabError } from '../util/errors.js';
 import { PROJECT_DIR } from '../util/paths.js';
 import { closest, YamlSource } from '../scenario/yamlsource.js';
@@ -66,6 +67,7 @@ const ROLES = ['disk', 'iso', 'kernel', 'initrd'];
 
 /** Loads and checks a catalog file; every problem is reported as file:line:col with a fix. */
 export function loadCatalog(path = CATALOG_FILE): Catalog {
+  count('catalog read');
   if (!existsSync(path)) throw new LabError(`no image catalog at ${path}`, { fix: 'restore images/catalog.yaml from the repository' });
   const src = new YamlSource(path);
   src.throwIfProblems();

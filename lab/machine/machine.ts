@@ -136,7 +136,8 @@ export class Machine {
   async ensureDisk(): Promise<void> {
     if (existsSync(this.overlay)) return;
     const args = this.spec.backing ? ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', this.spec.backing, this.overlay] : diskCreateArgs(this.spec.boot, this.overlay);
-    await execa('qemu-img', args);
+    const r = await execa('qemu-img', args, { reject: false, all: true });
+    if (r.exitCode !== 0) throw new LabError(`${this.name}'s disk could not be made: ${(r.all ?? '').trim().split('\n').join('; ')}`, { fix: 'check the image file (corelab images verify NAME), or pull or import it again' });
   }
 
   /** Reads a saved memory stream into the waiting (-incoming defer) QEMU; the guest runs on when it is in. */

@@ -67,7 +67,8 @@ export function loadScenario(path: string, opts: LoadOptions = {}): Scenario {
 /** A name goes into folder names, report paths and QEMU options: a safe charset and a length bound. */
 function readName(src: YamlSource, node: Node | null): string {
   const name = src.string(node, '"name"') ?? '';
-  if (name && !new RegExp(`^[a-z0-9][a-z0-9._-]{0,${BOUNDS.nameLength - 1}}$`).test(name)) {
+  if (!name) src.problem(node, 'the scenario\'s name is empty', 'give it a simple name, e.g. name: etcd-discovery');
+  else if (!new RegExp(`^[a-z0-9][a-z0-9._-]{0,${BOUNDS.nameLength - 1}}$`).test(name)) {
     src.problem(node, `scenario name "${name.slice(0, 80)}" is not a simple name`, `use lower-case letters, digits, ".", "_" and "-" (starting with a letter or digit, at most ${BOUNDS.nameLength} characters), e.g. name: etcd-discovery`);
     return '';
   }

@@ -40,7 +40,6 @@ const machine = {
 
 export const SCENARIO_SCHEMA = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://corelab.invalid/scenario.schema.json',
   title: 'corelab scenario',
   type: 'object',
   additionalProperties: false,

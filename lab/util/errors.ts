@@ -27,8 +27,18 @@ export class LabError extends Error {
   }
 }
 
+/**
+ * A user's error as file:line:col with its fix; an internal fault (a bug of corelab, or a tool
+ * failing in a way the lab did not foresee) as such, with its stack and causes only under
+ * CORELAB_DEBUG=1.
+ */
 export function formatError(err: unknown): string {
-  if (err instanceof LabError) return err.format();
-  if (err instanceof Error) return err.stack ?? err.message;
-  return String(err);
+  const debug = process.env.CORELAB_DEBUG === '1';
+  const causes = (e: unknown): string => {
+    const c = (e as { cause?: unknown })?.cause;
+    return c === undefined ? '' : `\ncaused by: ${c instanceof Error ? (debug ? c.stack : c.message) : String(c)}${causes(c)}`;
+  };
+  if (err instanceof LabError) return err.format() + (debug ? causes(err) : '');
+  const e = err instanceof Error ? err : new Error(String(err));
+  return `internal error: ${e.message}${debug ? `\n${e.stack}${causes(e)}` : '\n  (a bug in corelab, or a failure it did not foresee; CORELAB_DEBUG=1 shows the stack)'}`;
 }
