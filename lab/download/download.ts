@@ -1,3 +1,9 @@
+/**
+ * The download layer (lab/download/): getting files from the network into the cache, verified:
+ * the content-addressed store and its URL index (this file), resumable HTTP with progress
+ * (http.ts), hashing (hashes.ts) and signed digest lists (digests.ts). It imports host/ and below,
+ * never images/ (which uses it).
+ */
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';

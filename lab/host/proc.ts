@@ -1,3 +1,9 @@
+/**
+ * The host layer (lab/host/): programs the lab runs on the host, each a real Debian program on
+ * 127.0.0.1: processes under setpriv --pdeathsig (this file), the host tools and their packages
+ * (tools.ts), the vde switch of the lab segment (switch.ts), the discovery etcd (discovery.ts) and
+ * the registry mirror (registry.ts). It imports only lab/scenario/ and lab/util/.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, existsSync } from 'node:fs';
 import { LabError } from '../util/errors.js';

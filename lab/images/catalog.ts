@@ -1,3 +1,10 @@
+/**
+ * The images layer (lab/images/): what guests boot and what they are handed. The catalog of
+ * images (this file), pulling and importing downloaded ones (fetch.ts, digestlist.ts,
+ * signingkey.ts), checking them at every use (integrity.ts, filehash.ts), building labos and the
+ * nginx container image offline (build.ts, store.ts, aptsources.ts, containerimage.ts) and the
+ * artifacts (artifacts.ts: fleet, etcd). It imports download/ and below.
+ */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Node } from 'yaml';

@@ -1,3 +1,9 @@
+/**
+ * The machine layer (lab/machine/): one QEMU guest. The Machine (this file: start, power, pause,
+ * link, save and load its state), its command line per image (boot.ts), the accelerator and the
+ * KVM probe (accel.ts), QMP (qmp.ts), the SSH channel (ssh.ts) and the console scan (console.ts).
+ * It imports images/, download/, host/ and below.
+ */
 import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';

@@ -1,3 +1,9 @@
+/**
+ * The report layer (lab/report/): what a run leaves for people and CI: report.json and the files
+ * beside it (this file), junit.xml (junit.ts), report.html (html.ts), the terminal summary
+ * (summary.ts) and the history of many nights (history.ts, historyhtml.ts). It reads the result
+ * types of lab/run/results.ts and may import any layer below it, never cli/.
+ */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScenarioResult } from '../run/results.js';

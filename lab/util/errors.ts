@@ -1,3 +1,9 @@
+/**
+ * The util layer (lab/util/): what every layer uses and that knows nothing of labs: errors a user
+ * can act on (this file), nested timed logs (log.ts), the one poll/retry helper (poll.ts), the one
+ * process exit hook (exit.ts), cross-process locks (lock.ts), paths, templates, text and network
+ * arithmetic. It imports nothing of lab/.
+ */
 /** An error a user can act on: what went wrong, where, and how to fix it. */
 export class LabError extends Error {
   readonly fix?: string;
