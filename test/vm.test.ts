@@ -68,7 +68,8 @@ test.serial('swarm-drain-replicate: drain, fail over, scale out, with nginx pull
   t.log(r.all.split('\n').slice(-40).join('\n'));
   t.is(r.exitCode, 0, 'corelab run exits 0');
   const junit = readFileSync(join(out.dir, 'junit.xml'), 'utf8');
-  t.is((junit.match(/<testcase /g) ?? []).length, 21);
+  t.is((junit.match(/<testcase /g) ?? []).length, 25);
+  t.regex(junit, /docker run -d nginx pulls it through/, 'the article\'s RancherOS docker commands run on labos too');
   t.false(/<failure|<skipped|<error/.test(junit), 'every step passed');
   const report = JSON.parse(readFileSync(join(out.dir, 'report.json'), 'utf8')).scenarios[0];
   const moved = report.steps.find((s: { name: string }) => /task moves/.test(s.name));

@@ -1,6 +1,7 @@
 import type { NodeAction } from '../scenario/model.js';
 import { log, seconds } from '../util/log.js';
 import { Partitions } from './partitions.js';
+import { startJournals } from './journal.js';
 import type { LabView } from './view.js';
 
 /** What steps do to a lab's nodes: power, the power button, pause, the cable, partitions. */
@@ -54,6 +55,7 @@ export class Faults {
     log(`${node}: powered on, QEMU pid ${n.machine.pid}`);
     await this.lab.waitForSsh(n, signal);
     log(`${node}: SSH is up after ${seconds(Date.now() - t0)}`);
+    await startJournals(this.lab, node);
   }
 
   /** Why the lab cannot be saved now (a node paused, a partition in place), or undefined. */

@@ -24,6 +24,7 @@ import { removeState, writeState } from './state.js';
 import { artifactsDrive, startServices, type HostServices } from './services.js';
 import { makeNode, waitForSsh, type LabNode, type NodeContext } from './node.js';
 import { Faults } from './faults.js';
+import { readJournals, startJournals } from './journal.js';
 import { savedNode, syncClocks } from './checkpoint.js';
 import type { Teardown } from './teardown.js';
 import type { LabFacts } from './facts.js';
@@ -80,7 +81,7 @@ export class Lab implements LabView {
     lab.labByte = randomBytes(1)[0];
     for (const n of plan.nodes) await lab.addNode(await makeNode(lab.context(), n));
     await lab.timed('boot', () => lab.boot());
-    lab.markReady();
+    await lab.markReady();
     return lab;
   }
 
@@ -99,7 +100,7 @@ export class Lab implements LabView {
     lab.labByte = meta.labByte;
     for (const n of plan.nodes) await lab.addNode(await makeNode(lab.context(), n, savedNode(meta, cp, n.name)));
     await lab.timed('restore', () => lab.resume());
-    lab.markReady();
+    await lab.markReady();
     return lab;
   }
 
@@ -123,9 +124,10 @@ export class Lab implements LabView {
     });
   }
 
-  private markReady(): void {
+  private async markReady(): Promise<void> {
     this.ready = true;
     this.saveState();
+    await startJournals(this);
   }
 
   /** Records the lab in the state dir, so another terminal (status, ssh, down) and a later run find it. */
@@ -232,9 +234,15 @@ export class Lab implements LabView {
     return this.faults.whyUnsaveable();
   }
 
-  /** New trouble on any node's console (panic, oops, emergency shell, failed unit) since the last look. */
-  consoleTrouble(): Array<ConsoleFinding & { node: string }> {
-    return [...this.nodes.values()].flatMap((n) => n.console.scan().map((f) => ({ ...f, node: n.plan.name })));
+  /**
+   * New trouble (panic, oops, emergency shell, failed unit) since the last look: on every node's
+   * serial console, and in the journal of every running node (read over SSH).
+   */
+  async trouble(): Promise<Array<ConsoleFinding & { node: string; where: 'console' | 'journal' }>> {
+    const consoles = [...this.nodes.values()].flatMap((n) => n.console.scan().map((f) => ({ ...f, node: n.plan.name, where: 'console' as const })));
+    const running = [...this.nodes.values()].filter((n) => n.machine.state === 'running').map((n) => n.plan.name);
+    const journals = (await readJournals(running, (node, cmd, ms) => this.run(node, cmd, ms))).map((f) => ({ ...f, where: 'journal' as const }));
+    return [...consoles, ...journals];
   }
 
   /** Copies every node's console log into dir/consoles, and the registry's log into dir. */

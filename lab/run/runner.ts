@@ -102,7 +102,7 @@ async function runSteps(opened: Opened, steps: StepResult[], checkpoint: Checkpo
       checkpoint.reached ??= { name: after.name, ms: Date.now() - ctx.t0 - checkpoint.saved.reduce((a, x) => a + x.ms, 0), mode: restored ? 'restored' : 'cold' };
     }
     const r = await section(`step ${step.index + 1}/${lab.plan.steps.length}: ${step.name} [${render(step.node, lab.vars)}]`, () => runStep(step, lab, lab.vars, ctx.signal));
-    addConsoleTrouble(lab, r);
+    await addTrouble(lab, r);
     steps.push(r);
     logStep(r);
     if (r.status === 'failed') failed = true;
@@ -115,13 +115,13 @@ async function runSteps(opened: Opened, steps: StepResult[], checkpoint: Checkpo
   }
 }
 
-/** A panic, oops, emergency shell or failed unit on any console since the last step fails this one. */
-function addConsoleTrouble(lab: Lab, r: StepResult): void {
-  const trouble = lab.consoleTrouble();
+/** A panic, oops, emergency shell or failed unit on any console or journal since the last step fails this one. */
+async function addTrouble(lab: Lab, r: StepResult): Promise<void> {
+  const trouble = await lab.trouble();
   if (!trouble.length) return;
   r.status = 'failed';
-  r.failures = [...(r.failures ?? []), ...trouble.map((f) => `console of ${f.node} shows a ${f.what}: ${f.line}`)];
-  r.message = [r.message, ...trouble.map((f) => `${f.node} console:\n${indent(f.excerpt, '  | ')}`)].filter(Boolean).join('\n');
+  r.failures = [...(r.failures ?? []), ...trouble.map((f) => `${f.where} of ${f.node} shows a ${f.what}: ${f.line}`)];
+  r.message = [r.message, ...trouble.map((f) => `${f.node} ${f.where}:\n${indent(f.excerpt, '  | ')}`)].filter(Boolean).join('\n');
 }
 
 function skippedStep(step: Step, message: string, at = new Date()): StepResult {
