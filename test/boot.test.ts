@@ -32,6 +32,10 @@ test('labos: the QEMU command line is byte for byte what Machine passed before b
 test('Flatcar: the BIOS boots an overlay of the qcow2, no -kernel; Ignition by fw_cfg and no config drive', (t) => {
   const b = pulledBoot(catalog.get('flatcar-stable')!, { disk: '/c/blob/flatcar' });
   t.is(b.kernel, undefined);
+  t.is(b.machine, 'q35', 'the machine type flatcar_production_qemu.sh and kola use');
+  const m = new Machine({ name: 'f', dir: '/n', boot: b, memoryMb: 2048, cpus: 2, accel: 'tcg', netArgs: [] });
+  t.deepEqual(m.qemuArgs().slice(3, 5), ['-machine', 'q35']);
+  t.is(pulledBoot(catalog.get('rancheros-1.5.8')!, { kernel: '/k', initrd: '/i' }).machine, 'pc');
   t.deepEqual(b.disk, { base: '/c/blob/flatcar' });
   const args = bootArgs(b, { overlay: '/n/disk.qcow2', fwCfg: { name: 'opt/org.flatcar-linux/config', file: '/n/ignition.json' } });
   t.deepEqual(args, [

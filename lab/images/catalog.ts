@@ -59,17 +59,20 @@ export interface CatalogEntry {
   /** Reads the #cloud-config (default cloud-init). */
   agent: ConfigAgent;
   memory: number;
+  /** QEMU's machine type: pc (default) or q35 (what flatcar_production_qemu.sh and kola use). */
+  machine: 'pc' | 'q35';
 }
 
 export type Catalog = Map<string, CatalogEntry>;
 
-const ENTRY_KEYS = ['description', 'base', 'build', 'files', 'digests', 'format', 'boot', 'cmdline', 'user', 'config', 'fw_cfg_name', 'agent', 'memory'];
+const ENTRY_KEYS = ['description', 'base', 'build', 'files', 'digests', 'format', 'boot', 'cmdline', 'user', 'config', 'fw_cfg_name', 'agent', 'memory', 'machine'];
 const AGENTS = ['cloud-init', 'coreos-cloudinit', 'rancheros'] as const;
 const FORMATS = ['qcow2', 'iso', 'kernel+initrd'] as const;
 const BOOTS = ['disk', 'kernel'] as const;
 const DELIVERIES = ['ignition-fw_cfg', 'config-2', 'cidata'] as const;
 const SIGNED = ['clearsigned', 'detached', 'none'] as const;
 const DECOMPRESS = ['bz2', 'xz', 'gz'] as const;
+const MACHINES = ['pc', 'q35'] as const;
 const ROLES = ['disk', 'iso', 'kernel', 'initrd'];
 
 /** Loads and checks a catalog file; every problem is reported as file:line:col with a fix. */
@@ -142,6 +145,7 @@ function readEntry(src: YamlSource, name: string, keyNode: Node, node: Node | nu
     fwCfgName,
     agent: oneOf('agent', AGENTS) ?? 'cloud-init',
     memory: memory ?? 0,
+    machine: oneOf('machine', MACHINES) ?? 'pc',
   };
   return entry;
 }

@@ -19,6 +19,8 @@ export interface BootSpec {
   disk: { base: string } | { blankGiB: number };
   /** A read-only ISO attached as a CD-ROM (an entry whose files include role iso). */
   cdrom?: string;
+  /** QEMU's machine type (pc when not given). */
+  machine?: 'pc' | 'q35';
 }
 
 /** The node's other devices, which Machine knows. */
@@ -57,13 +59,14 @@ export function pulledBoot(entry: CatalogEntry, files: Record<string, string>): 
     if (!entry.cmdline) throw new LabError(`image ${entry.name} boots a kernel directly but has no cmdline`, { fix: `add cmdline: to ${entry.name} in images/catalog.yaml` });
     return {
       image: entry.name,
+      machine: entry.machine,
       kernel: { kernel: need('kernel'), initrd: need('initrd'), cmdline: entry.cmdline },
       disk: files.disk && entry.format === 'qcow2' ? { base: files.disk } : { blankGiB: BLANK_DISK_GIB },
       cdrom,
     };
   }
-  if (files.disk) return { image: entry.name, disk: { base: files.disk }, cdrom };
-  return { image: entry.name, disk: { blankGiB: BLANK_DISK_GIB }, cdrom: need('iso') };
+  if (files.disk) return { image: entry.name, machine: entry.machine, disk: { base: files.disk }, cdrom };
+  return { image: entry.name, machine: entry.machine, disk: { blankGiB: BLANK_DISK_GIB }, cdrom: need('iso') };
 }
 
 /**

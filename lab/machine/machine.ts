@@ -75,7 +75,7 @@ export class Machine {
     return [
       'qemu-system-x86_64',
       '-name', qemuOpt(s.name),
-      '-machine', 'pc',
+      '-machine', s.boot.machine ?? 'pc',
       ...(s.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,tb-size=256']),
       '-m', String(s.memoryMb),
       '-smp', String(s.cpus),
