@@ -167,3 +167,16 @@ test('sizes read like 20G, 500M, 1.5T', (t) => {
   t.is(parseSize('4096'), 4096);
   t.throws(() => parseSize('lots'), { message: /cannot read size "lots"/ });
 });
+
+test('the lab version covers every file under lab/, nested folders included', async (t) => {
+  const { labVersion } = await import('../lab/checkpoints/key.js');
+  const make = (nested: string) => tempTree({ 'package.json': '{"version": "9.9.9"}', 'lab/util/a.ts': 'export const a = 1;\n', 'lab/cluster/deep/b.ts': nested, 'lab/notes.md': 'not code' });
+  const one = make('export const b = 1;\n');
+  const two = make('export const b = 2;\n');
+  const three = make('export const b = 1;\n');
+  t.teardown(() => [one, two, three].forEach((x) => x.remove()));
+  t.regex(labVersion(one.dir), /^9\.9\.9\+[0-9a-f]{12}$/);
+  t.not(labVersion(one.dir), labVersion(two.dir), 'a change in lab/cluster/deep/b.ts makes every checkpoint stale');
+  t.is(labVersion(one.dir), labVersion(three.dir), 'the same code, the same version');
+  t.regex(labVersion(), /^\d+\.\d+\.\d+\+[0-9a-f]{12}$/);
+});

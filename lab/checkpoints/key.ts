@@ -18,15 +18,21 @@ export interface CheckpointPoint {
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
-let labVersionCache: string | undefined;
-/** The lab's version: package.json's, plus a hash of the lab's own code (any change may change guests). */
-export function labVersion(): string {
-  if (labVersionCache) return labVersionCache;
-  const pkg = JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), 'utf8')) as { version: string };
-  const dir = join(PROJECT_DIR, 'lab');
+const labVersionCache = new Map<string, string>();
+/**
+ * The lab's version: package.json's, plus a hash of every .ts file under lab/, nested folders
+ * included (any change may change guests). `root` is the project folder (a test points it elsewhere).
+ */
+export function labVersion(root = PROJECT_DIR): string {
+  const cached = labVersionCache.get(root);
+  if (cached) return cached;
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  const dir = join(root, 'lab');
   const h = createHash('sha256');
   for (const f of walk(dir).filter((f) => f.endsWith('.ts')).map((f) => relative(dir, f)).sort()) h.update(`${f}\0`).update(readFileSync(join(dir, f))).update('\0');
-  return (labVersionCache = `${pkg.version}+${h.digest('hex').slice(0, 12)}`);
+  const version = `${pkg.version}+${h.digest('hex').slice(0, 12)}`;
+  labVersionCache.set(root, version);
+  return version;
 }
 
 let qemuVersionCache: string | undefined;
