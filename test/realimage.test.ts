@@ -1,6 +1,7 @@
 // Real-image boots: the Flatcar and RancherOS variants of the shipped scenarios, in QEMU, when
-// their images are in the cache (corelab images pull|import). Otherwise each test is skipped, with
-// the reason, as the fleet scenario is in vm.test.ts: CI has no Flatcar image and stays green.
+// their images are in the cache (corelab images pull|import). When an image or artifact is absent
+// the test is skipped, with the reason, as the fleet scenario is in vm.test.ts: CI has no Flatcar
+// image and stays green; one that is there but unusable fails the test with the lab's message.
 // Nothing is downloaded here. Serial, since the host has two cores.
 import test from 'ava';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,22 +10,17 @@ import { listImages } from '../lab/images/fetch.js';
 import { resolveArtifact } from '../lab/images/artifacts.js';
 import { assertLabGone, corelab } from './helpers/lab.js';
 import { tempTree } from './helpers/files.js';
+import { ifPresent, input, need } from './helpers/inputs.js';
 
 const cached = listImages().filter((i) => i.kind === 'download' && i.cached).map((i) => i.name);
 // Any Flatcar entry will do; the shipped variant names flatcar-stable.
 const flatcar = cached.includes('flatcar-stable') ? 'flatcar-stable' : cached.find((n) => n.startsWith('flatcar'));
-const etcd = await resolveArtifact('etcd').catch(() => undefined);
-const rancheros = cached.includes('rancheros-1.5.8');
-
-const flatcarWhy = !flatcar
-  ? 'no Flatcar image in the cache (corelab images pull flatcar-stable, or corelab images import flatcar-stable FILE)'
-  : !etcd
-    ? 'no etcd 3.4 artifact (corelab artifacts pull etcd, or corelab artifacts import etcd /usr/bin/etcd and /usr/bin/etcdctl)'
-    : undefined;
-const rancherWhy = rancheros ? undefined : 'no rancheros-1.5.8 in the cache (corelab images pull rancheros-1.5.8, or import its vmlinuz and initrd)';
-if (flatcarWhy) console.log(`# skipping the Flatcar etcd-discovery boot: ${flatcarWhy}`);
-if (rancherWhy) console.log(`# skipping the RancherOS swarm boot: ${rancherWhy}`);
-
+const flatcarImage = await input('no Flatcar image in the cache (corelab images pull flatcar-stable, or corelab images import flatcar-stable FILE)', () => flatcar);
+// An etcd artifact that is there but unusable (a CORELAB_ARTIFACTS folder that does not exist, a
+// cached copy that fails its digest, a binary of the wrong version) fails the Flatcar test with the
+// lab's message; only an absent one skips it.
+const etcd = await input('no etcd 3.4 artifact (corelab artifacts pull etcd, or corelab artifacts import etcd /usr/bin/etcd and /usr/bin/etcdctl)', () => resolveArtifact('etcd'));
+const rancheros = await input('no rancheros-1.5.8 in the cache (corelab images pull rancheros-1.5.8, or import its vmlinuz and initrd)', () => cached.includes('rancheros-1.5.8') || undefined);
 
 /** The variant as shipped, or a copy naming the Flatcar entry that is cached. */
 function flatcarVariant(): { file: string; remove: () => void } {
@@ -36,7 +32,8 @@ function flatcarVariant(): { file: string; remove: () => void } {
   return { file, remove: tree.remove };
 }
 
-(flatcarWhy ? test.serial.skip : test.serial)(`etcd-discovery on Flatcar (${flatcar ?? 'not cached'}): etcd2.service added by the lab, cluster through discovery, survives a power-off [needs a cached Flatcar image and the etcd artifact]`, async (t) => {
+ifPresent(test.serial, 'the Flatcar etcd-discovery boot', flatcarImage, etcd)(`etcd-discovery on Flatcar (${flatcar ?? 'not cached'}): etcd2.service added by the lab, cluster through discovery, survives a power-off [needs a cached Flatcar image and the etcd artifact]`, async (t) => {
+  need(etcd);
   const variant = flatcarVariant();
   const out = tempTree({});
   t.teardown(() => { out.remove(); variant.remove(); });
@@ -51,7 +48,7 @@ function flatcarVariant(): { file: string; remove: () => void } {
   assertLabGone(t, 'etcd-discovery-flatcar', r.all);
 });
 
-(rancherWhy ? test.serial.skip : test.serial)('swarm-drain-replicate on RancherOS 1.5.8: Docker 19.03 swarm, drain, fail over, scale out through the lab registry [needs a cached rancheros-1.5.8]', async (t) => {
+ifPresent(test.serial, 'the RancherOS swarm boot', rancheros)('swarm-drain-replicate on RancherOS 1.5.8: Docker 19.03 swarm, drain, fail over, scale out through the lab registry [needs a cached rancheros-1.5.8]', async (t) => {
   const out = tempTree({});
   t.teardown(out.remove);
   const r = await corelab(['run', 'scenarios/swarm-drain-replicate/rancheros.yaml', '--report', out.dir]);

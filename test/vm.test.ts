@@ -1,17 +1,15 @@
 // Real VM tests: they boot the labos image in QEMU (KVM when present, else TCG) on a real vde switch
 // with a real host etcd. Nothing here is mocked. Serial, since the host has two cores.
 import test from 'ava';
-import { readFileSync, existsSync, cpSync, writeFileSync, mkdtempSync, readdirSync, rmSync, appendFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync, cpSync, writeFileSync, readdirSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertLabGone, corelab, labDirOf, leftoverDirs, outputUntil, processesMentioning } from './helpers/lab.js';
+import { assertLabGone, corelab, LAB_ENV, labDirOf, leftoverDirs, outputUntil, processesMentioning } from './helpers/lab.js';
+import { ifPresent, input, need } from './helpers/inputs.js';
 import { tempTree } from './helpers/files.js';
 import { resolveArtifact } from '../lab/images/artifacts.js';
 
-/** The tests' own checkpoint store: a user's saved checkpoints are neither used nor touched. */
-const CHECKPOINTS = mkdtempSync(join(tmpdir(), 'corelab-test-checkpoints-'));
-const CP_ENV = { CORELAB_CHECKPOINTS: CHECKPOINTS };
-test.after.always(() => rmSync(CHECKPOINTS, { recursive: true, force: true }));
+/** This file's own checkpoint store (and lab state and temp dir, LAB_ENV, which corelab() runs in). */
+const CHECKPOINTS = LAB_ENV.CORELAB_CHECKPOINTS;
 
 function assertNothingLeft(t: import('ava').ExecutionContext, scenario: string, output: string): void {
   t.deepEqual(readdirSync(CHECKPOINTS).filter((d) => d.startsWith('.tmp-')), [], 'no unfinished checkpoint is left');
@@ -21,7 +19,7 @@ function assertNothingLeft(t: import('ava').ExecutionContext, scenario: string, 
 test.serial('etcd-discovery: three VMs form a cluster through discovery, survive a power-off, report in junit', async (t) => {
   const out = tempTree({});
   t.teardown(out.remove);
-  const r = await corelab(['run', '--cold', 'scenarios/etcd-discovery', '--report', out.dir], CP_ENV);
+  const r = await corelab(['run', '--cold', 'scenarios/etcd-discovery', '--report', out.dir]);
   t.log(r.all.split('\n').slice(-40).join('\n'));
   t.is(r.exitCode, 0, 'corelab run exits 0');
   t.regex(r.all, /checkpoint: --cold, so every step runs; "cluster-healthy" will be saved again/);
@@ -44,7 +42,7 @@ test.serial('etcd-discovery: three VMs form a cluster through discovery, survive
 test.serial('etcd-discovery restored from its "cluster-healthy" checkpoint passes every later step, the power-off included', async (t) => {
   const out = tempTree({});
   t.teardown(out.remove);
-  const r = await corelab(['run', 'scenarios/etcd-discovery', '--report', out.dir], CP_ENV);
+  const r = await corelab(['run', 'scenarios/etcd-discovery', '--report', out.dir]);
   t.log(r.all.split('\n').slice(-30).join('\n'));
   t.is(r.exitCode, 0, 'corelab run exits 0');
   t.regex(r.all, /restored from checkpoint "cluster-healthy" \([0-9a-f]{24}\): the steps before it were not run again/);
@@ -64,7 +62,7 @@ test.serial('etcd-discovery restored from its "cluster-healthy" checkpoint passe
 test.serial('swarm-drain-replicate: drain, fail over, scale out, with nginx pulled through the lab registry only', async (t) => {
   const out = tempTree({});
   t.teardown(out.remove);
-  const r = await corelab(['run', '--cold', 'scenarios/swarm-drain-replicate', '--report', out.dir], CP_ENV);
+  const r = await corelab(['run', '--cold', 'scenarios/swarm-drain-replicate', '--report', out.dir]);
   t.log(r.all.split('\n').slice(-40).join('\n'));
   t.is(r.exitCode, 0, 'corelab run exits 0');
   const junit = readFileSync(join(out.dir, 'junit.xml'), 'utf8');
@@ -84,7 +82,7 @@ test.serial('swarm-drain-replicate: drain, fail over, scale out, with nginx pull
 test.serial('swarm-drain-replicate restored from its "swarm-drained" checkpoint passes too', async (t) => {
   const out = tempTree({});
   t.teardown(out.remove);
-  const r = await corelab(['run', 'scenarios/swarm-drain-replicate', '--report', out.dir], CP_ENV);
+  const r = await corelab(['run', 'scenarios/swarm-drain-replicate', '--report', out.dir]);
   t.log(r.all.split('\n').slice(-30).join('\n'));
   t.is(r.exitCode, 0, 'corelab run exits 0');
   t.regex(r.all, /restored from checkpoint "swarm-drained"/);
@@ -113,14 +111,14 @@ const soloCheckpoint = (): string => {
 };
 
 test.serial('checkpoints: a run saves one, the next restores it with the guest clock set to now', async (t) => {
-  const cold = await corelab(['run', 'test/fixtures/checkpoint'], CP_ENV);
+  const cold = await corelab(['run', 'test/fixtures/checkpoint']);
   t.log(cold.all.split('\n').slice(-8).join('\n'));
   t.is(cold.exitCode, 0);
   t.regex(cold.all, /cold run: no checkpoint "solo-healthy" saved yet for this scenario/);
   t.regex(cold.all, /saved checkpoint "solo-healthy"/);
   const out = tempTree({});
   t.teardown(out.remove);
-  const warm = await corelab(['run', 'test/fixtures/checkpoint', '--report', out.dir], CP_ENV);
+  const warm = await corelab(['run', 'test/fixtures/checkpoint', '--report', out.dir]);
   t.log(warm.all.split('\n').slice(-12).join('\n'));
   t.is(warm.exitCode, 0);
   t.regex(warm.all, /restored from checkpoint "solo-healthy"/);
@@ -129,7 +127,7 @@ test.serial('checkpoints: a run saves one, the next restores it with the guest c
   const skew = Number(clock.stdout.trim()) - Date.parse(clock.startedAt) / 1000;
   t.true(Math.abs(skew) < 30, `guest clock within 30s of the host's after the restore (skew ${skew.toFixed(1)}s)`);
   t.is(s.steps[2].status, 'passed');
-  const list = await corelab(['checkpoints', 'list'], CP_ENV);
+  const list = await corelab(['checkpoints', 'list']);
   t.regex(list.stdout, /[0-9a-f]{24} {2}checkpoint-solo\/solo-healthy {2}after step 1 {2}[\d.]+ MB/);
   assertNothingLeft(t, 'checkpoint-solo', warm.all);
 });
@@ -138,7 +136,7 @@ test.serial('checkpoints: a changed node config makes the run say so and go cold
   const tree = checkpointFixture();
   t.teardown(tree.remove);
   appendFileSync(join(tree.dir, 'cloud-config.yaml'), 'write_files:\n  - path: /etc/changed\n    content: "yes"\n');
-  const child = corelab(['run', tree.dir], CP_ENV);
+  const child = corelab(['run', tree.dir]);
   await outputUntil(child, /running cold|QEMU pid/);
   child.kill('SIGINT');
   const r = await child;
@@ -157,7 +155,7 @@ test.serial('checkpoints: a restore that fails falls back to a cold run that pas
   const { fileSha256 } = await import('../lab/checkpoints/store.js');
   meta.files['nodes/solo/state.zst'] = { size: 17, sha256: await fileSha256(join(dir, 'nodes', 'solo', 'state.zst')) };
   writeFileSync(join(dir, 'checkpoint.json'), JSON.stringify(meta));
-  const r = await corelab(['run', 'test/fixtures/checkpoint'], CP_ENV);
+  const r = await corelab(['run', 'test/fixtures/checkpoint']);
   t.log(r.all.split('\n').slice(-12).join('\n'));
   t.regex(r.all, /checkpoint "solo-healthy" could not be restored \(solo's saved memory could not be loaded: zstd: .*\); removed it; running cold/);
   t.is(r.exitCode, 0, 'the cold run passes');
@@ -169,7 +167,7 @@ test.serial('checkpoints: a restore that fails falls back to a cold run that pas
 test.serial('checkpoints: a damaged one is named, removed, and the run goes cold', async (t) => {
   const key = soloCheckpoint();
   appendFileSync(join(CHECKPOINTS, key, 'nodes', 'solo', 'disk.qcow2'), 'x');
-  const child = corelab(['run', 'test/fixtures/checkpoint'], CP_ENV);
+  const child = corelab(['run', 'test/fixtures/checkpoint']);
   await outputUntil(child, /running cold|QEMU pid/);
   child.kill('SIGINT');
   const r = await child;
@@ -180,11 +178,11 @@ test.serial('checkpoints: a damaged one is named, removed, and the run goes cold
 });
 
 test.serial('checkpoints: a node powered off at the checkpoint keeps its disk and boots from it after a restore', async (t) => {
-  const cold = await corelab(['run', 'test/fixtures/checkpoint-off'], CP_ENV);
+  const cold = await corelab(['run', 'test/fixtures/checkpoint-off']);
   t.log(cold.all.split('\n').slice(-6).join('\n'));
   t.is(cold.exitCode, 0);
   t.regex(cold.all, /saved checkpoint "b-off"/);
-  const warm = await corelab(['run', 'test/fixtures/checkpoint-off'], CP_ENV);
+  const warm = await corelab(['run', 'test/fixtures/checkpoint-off']);
   t.log(warm.all.split('\n').slice(-12).join('\n'));
   t.is(warm.exitCode, 0);
   t.regex(warm.all, /restored from checkpoint "b-off"/);
@@ -332,9 +330,11 @@ test.serial('--keep leaves a failed lab up for inspection until corelab down', a
 
 // fleet is archived upstream; the lab never builds it. This runs when the release's fleetd and
 // fleetctl are in CORELAB_ARTIFACTS or in the cache (corelab artifacts pull fleet), else it is skipped.
-const fleet = await resolveArtifact('fleet').catch(() => undefined);
-if (!fleet) console.log('# skipping the fleet scenario: no fleet v1.0.0 artifact (set CORELAB_ARTIFACTS=DIR with fleetd and fleetctl, or run corelab artifacts pull fleet)');
-(fleet ? test.serial : test.serial.skip)('fleet-nginx-failover with the real fleet: nginx moves off a powered-off machine [needs the fleet artifact]', async (t) => {
+// A fleet artifact that is there but unusable (a CORELAB_ARTIFACTS folder that does not exist, a
+// cached copy that fails its digest) fails the test with the lab's message; only an absent one skips.
+const fleet = await input('no fleet v1.0.0 artifact (set CORELAB_ARTIFACTS=DIR with fleetd and fleetctl, or run corelab artifacts pull fleet)', () => resolveArtifact('fleet'));
+ifPresent(test.serial, 'the fleet scenario', fleet)('fleet-nginx-failover with the real fleet: nginx moves off a powered-off machine [needs the fleet artifact]', async (t) => {
+  need(fleet);
   const out = tempTree({});
   t.teardown(out.remove);
   const r = await corelab(['run', 'scenarios/fleet-nginx-failover', '--report', out.dir]);

@@ -1,19 +1,30 @@
 import { execa, type ResultPromise } from 'execa';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import type { ExecutionContext } from 'ava';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const CLI = ['bin/corelab.js'];
 
-/** Runs the real CLI as a user would, collecting its output. */
+/**
+ * This test file's own lab state, checkpoint store and temp dir (ava runs each test file in its
+ * own process, so this module is loaded once per file): the CLI runs below use them, so a test
+ * neither uses nor touches the user's labs and checkpoints, and two test files that boot VMs at
+ * once do not see each other's labs, lab folders or checkpoints. Removed when the file's tests end.
+ */
+const OWN = mkdtempSync(join(tmpdir(), 'corelab-testenv-'));
+export const LAB_ENV = { CORELAB_STATE: join(OWN, 'state'), CORELAB_CHECKPOINTS: join(OWN, 'checkpoints'), TMPDIR: join(OWN, 'tmp') };
+for (const d of Object.values(LAB_ENV)) mkdirSync(d, { recursive: true });
+process.on('exit', () => rmSync(OWN, { recursive: true, force: true }));
+
+/** Runs the real CLI as a user would (in this file's LAB_ENV unless env overrides it), collecting its output. */
 export function corelab(args: string[], env: Record<string, string> = {}): ResultPromise<{ reject: false; all: true; env: Record<string, string>; extendEnv: true }> {
-  return execa(process.execPath, [...CLI, ...args], { reject: false, all: true, env, extendEnv: true });
+  return execa(process.execPath, [...CLI, ...args], { reject: false, all: true, env: { ...LAB_ENV, ...env }, extendEnv: true });
 }
 
-/** Lab folders a scenario of this name left in the temp dir. */
+/** Lab folders a scenario of this name left in this file's temp dir. */
 export function leftoverDirs(scenario: string): string[] {
-  return readdirSync(tmpdir()).filter((d) => d.startsWith(`corelab-${scenario}-`)).map((d) => join(tmpdir(), d));
+  return readdirSync(LAB_ENV.TMPDIR).filter((d) => d.startsWith(`corelab-${scenario}-`)).map((d) => join(LAB_ENV.TMPDIR, d));
 }
 
 /** Processes whose command line mentions text (a lab folder): qemu, vde_switch, etcd, socat. */
