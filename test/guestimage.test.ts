@@ -54,11 +54,11 @@ test.serial('a downloaded image in the cache boots from its cached files, as its
 test.serial('a downloaded image not in the cache: an error at the scenario\'s image: line, with pull, import and --offline', async (t) => {
   emptyCache(t);
   const plan = loadScenario(FLATCAR);
-  t.is(plan.imageAt?.line, 9);
+  t.is(plan.imageAt?.line, 10);
   const err = await t.throwsAsync(prepareGuestImage(plan, catalog), { instanceOf: LabError });
   t.is(err!.file, FLATCAR);
-  t.is(err!.line, 9);
-  t.regex(err!.format(), /^scenarios\/etcd-discovery\/flatcar\.yaml:9: image flatcar-stable is not in the cache \(missing: flatcar_production_qemu_image\.img\)\n  fix: corelab images pull flatcar-stable /);
+  t.is(err!.line, 10);
+  t.regex(err!.format(), /^scenarios\/etcd-discovery\/flatcar\.yaml:10: image flatcar-stable is not in the cache \(missing: flatcar_production_qemu_image\.img\)\n  fix: corelab images pull flatcar-stable /);
   t.regex(err!.fix!, /corelab images import flatcar-stable \/path\/to\/flatcar_production_qemu_image\.img/);
   t.regex(err!.fix!, /A run never downloads images; `corelab images pull flatcar-stable --offline` only checks the cache/);
   // The runner turns the same facts into a skip reason.

@@ -55,7 +55,7 @@ ifPresent(test.serial, 'the RancherOS swarm boot', rancheros)('swarm-drain-repli
   t.log(r.all.split('\n').slice(-40).join('\n'));
   t.is(r.exitCode, 0, 'corelab run exits 0');
   const junit = readFileSync(join(out.dir, 'junit.xml'), 'utf8');
-  t.is((junit.match(/<testcase /g) ?? []).length, 21);
+  t.is((junit.match(/<testcase /g) ?? []).length, 25);
   t.false(/<failure|<skipped|<error/.test(junit), 'every step passed');
   const report = JSON.parse(readFileSync(join(out.dir, 'report.json'), 'utf8')).scenarios[0];
   t.regex(report.steps[0].stdout, /^19\.03\.\d+ inactive/, 'RancherOS 1.5.8 runs Docker 19.03');
