@@ -8,8 +8,8 @@ import * as openpgp from 'openpgp';
 import { loadCatalog, type Catalog } from '../lab/images/catalog.js';
 import { parseDigests } from '../lab/download/download.js';
 import { importImage, listImages, pullImage, removeImage, verifyImage } from '../lab/images/fetch.js';
-import { LabError } from '../lab/util/errors.js';
 import { clearsign, flatcarDigests, hex, Mirror } from './helpers/mirror.js';
+import { rejects } from './helpers/errors.js';
 
 // Every test points CORELAB_CACHE at its own folder, so they run one at a time.
 const serial = test.serial;
@@ -122,15 +122,6 @@ function cachedFiles(root: string): string[] {
   return readdirSync(root, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? cachedFiles(join(root, e.name)) : [join(root, e.name)]));
 }
 
-async function rejects(p: Promise<unknown>): Promise<LabError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof LabError) return err;
-    throw err;
-  }
-  throw new Error('expected a LabError');
-}
 
 serial('a good pull is verified by signature, cached, and a second pull sends no request', async (t) => {
   const c = await setup();

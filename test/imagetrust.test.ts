@@ -14,9 +14,9 @@ const loadScenario = (path: string) => loadPlan(path, { catalog });
 const prepareGuestImage = (s: CheckedScenario, opts: { allowUnverified?: boolean } = {}) => prepare(s, catalog, opts);
 import { importImage } from '../lab/images/fetch.js';
 import { builtImageDir, recipeDir, recipeHash, writeImageManifest } from '../lab/images/store.js';
-import { LabError } from '../lab/util/errors.js';
 import { corelab } from './helpers/lab.js';
 import { tempTree } from './helpers/files.js';
+import { rejects as refused } from './helpers/errors.js';
 
 const serial = test.serial;
 const FLATCAR = 'scenarios/etcd-discovery/flatcar.yaml';
@@ -46,15 +46,6 @@ async function importVerified(t: import('ava').ExecutionContext, cache: string):
   return { bytes, blob: join(cache, 'downloads', 'sha256', sha('sha256', bytes)) };
 }
 
-async function refused(p: Promise<unknown>): Promise<LabError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof LabError) return err;
-    throw err;
-  }
-  throw new Error('expected a LabError');
-}
 
 serial('a cached image altered on disk after the pull is refused, naming the file and the expected digest', async (t) => {
   const cache = emptyCache(t);

@@ -13,6 +13,7 @@ import { cachedKeyFile, signatureInfo, verifyingKeys } from '../lab/images/signi
 import { LabError } from '../lab/util/errors.js';
 import { PROJECT_DIR } from '../lab/util/paths.js';
 import { flatcarDigests, Mirror } from './helpers/mirror.js';
+import { rejects } from './helpers/errors.js';
 
 const serial = test.serial;
 const REL = '/amd64-usr/4000.0.0/';
@@ -81,15 +82,6 @@ async function teardown(c: Ctx): Promise<void> {
   delete process.env.CORELAB_CACHE;
 }
 
-async function rejects(p: Promise<unknown>): Promise<LabError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof LabError) return err;
-    throw err;
-  }
-  throw new Error('expected a LabError');
-}
 
 serial('the pinned key shipped with the current subkey: the pull passes and the key is not fetched', async (t) => {
   const c = await setup(await rotatedKey);

@@ -16,6 +16,8 @@ import { checkpointCommands } from './checkpoints.js';
 import { artifactCommands } from './artifacts.js';
 import { imageCommands } from './images.js';
 import { registerHistory } from './history.js';
+import { cleanStaleLabs } from '../cluster/state.js';
+import { cleanStaleBuilds } from '../images/stalebuilds.js';
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -52,6 +54,9 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   try {
+    // What a killed corelab left (labs, image builds) goes before anything else runs.
+    cleanStaleLabs();
+    await cleanStaleBuilds();
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;

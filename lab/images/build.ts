@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { LabError } from '../util/errors.js';
 import { onExit } from '../util/exit.js';
+import { markBuild } from './stalebuilds.js';
 import { labosSources } from './aptsources.js';
 import { requireTools, BUILD_TOOLS, type HostTool } from '../host/tools.js';
 import { builtImageDir, findBuiltImage, imagesDir, recipeDir, recipeHash, writeImageManifest, type ImageFiles } from './store.js';
@@ -115,9 +116,11 @@ function runBuildScript(name: string, script: string, outDir: string, sourcesFil
     };
     signal?.addEventListener('abort', killGroup, { once: true });
     const offExit = onExit(killGroup);
+    const unmark = child.pid ? markBuild(child.pid) : () => undefined;
     child.on('close', () => {
       signal?.removeEventListener('abort', killGroup);
       offExit();
+      unmark();
     });
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => {

@@ -1,0 +1,109 @@
+// The signal matrix on real VMs (issue 15): SIGINT, SIGTERM and SIGKILL of `corelab run` while it
+// builds the image, boots, runs a step, saves and restores a checkpoint; after the next corelab
+// command nothing of the lab is left (no QEMU, vde_switch, etcd, registry, mmdebstrap, lab folder
+// or unfinished checkpoint). Then a second Ctrl-C during teardown, and trouble inside a run: no
+// checkpoint while a node is paused, exit: nonzero, a step timeout, a kernel panic in a step.
+import test from 'ava';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LAB_ENV, assertLabGone, corelab, outputUntil, processesMentioning } from './helpers/lab.js';
+import { tempTree } from './helpers/files.js';
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGKILL'] as const;
+const unfinished = () => (existsSync(LAB_ENV.CORELAB_CHECKPOINTS) ? readdirSync(LAB_ENV.CORELAB_CHECKPOINTS).filter((d) => d.startsWith('.tmp-')) : []);
+
+/** Starts a run, waits for its output to reach `when`, sends `sig`, then runs the next command (status). */
+async function interrupt(t: import('ava').ExecutionContext, args: string[], when: RegExp, sig: (typeof SIGNALS)[number], env: Record<string, string> = {}) {
+  const child = corelab(args, env);
+  const seen = await outputUntil(child, when);
+  t.regex(seen, when, `the run got to ${when}`);
+  child.kill(sig);
+  const r = await child;
+  if (sig === 'SIGKILL') t.is(r.signal, 'SIGKILL');
+  else {
+    t.is(r.exitCode, 130, `${sig} exits 130`);
+    t.regex(r.all, new RegExp(`${sig}: stopping; tearing the lab down`));
+  }
+  const next = await corelab(['status'], env);
+  t.is(next.exitCode, 0, next.all);
+  return { r, next };
+}
+
+for (const sig of SIGNALS) {
+  test.serial(`${sig} while the guest boots, then the next command: nothing is left`, async (t) => {
+    const { r } = await interrupt(t, ['run', '--cold', 'test/fixtures/signals'], /solo: QEMU pid \d+/, sig);
+    assertLabGone(t, 'signals', r.all);
+    t.deepEqual(unfinished(), []);
+  });
+}
+
+// The first cold run is interrupted in its long step: by then the checkpoint after step 1 is saved,
+// which the restore cases below start from.
+for (const sig of SIGNALS) {
+  test.serial(`${sig} during a step, then the next command: nothing is left`, async (t) => {
+    const { r } = await interrupt(t, ['run', '--cold', 'test/fixtures/signals'], /==> step 2\/2: a long step/, sig);
+    t.regex(r.all, /checkpoint "solo-up" saved/);
+    assertLabGone(t, 'signals', r.all);
+    t.deepEqual(unfinished(), []);
+  });
+}
+
+for (const sig of SIGNALS) {
+  test.serial(`${sig} while a checkpoint is saved, then the next command: nothing is left, no half checkpoint`, async (t) => {
+    const { r } = await interrupt(t, ['run', '--cold', 'test/fixtures/signals'], /==> save checkpoint "solo-up"/, sig);
+    assertLabGone(t, 'signals', r.all);
+    t.deepEqual(unfinished(), [], 'an interrupted save leaves no .tmp- folder in the store');
+  });
+}
+
+for (const sig of SIGNALS) {
+  test.serial(`${sig} while a checkpoint is restored, then the next command: nothing is left`, async (t) => {
+    const { r } = await interrupt(t, ['run', 'test/fixtures/signals'], /==> restore checkpoint "solo-up"/, sig);
+    assertLabGone(t, 'signals', r.all);
+  });
+}
+
+for (const sig of SIGNALS) {
+  test.serial(`${sig} while the image builds, then the next command: no mmdebstrap, no half-built image`, async (t) => {
+    const cache = tempTree({});
+    t.teardown(cache.remove);
+    const env = { CORELAB_CACHE: cache.dir };
+    await interrupt(t, ['images', 'build', 'labos'], /mmdebstrap \((root|unshare) mode\)/, sig, env);
+    t.deepEqual(processesMentioning('mmdebstrap').filter((p) => p.includes(cache.dir) || p.includes(LAB_ENV.TMPDIR)), [], 'no mmdebstrap of this build is left');
+    const images = join(cache.dir, 'images');
+    t.deepEqual(existsSync(images) ? readdirSync(images).filter((f) => /partial|\.running$/.test(f)) : [], [], 'no half-built image or build marker');
+    t.deepEqual(readdirSync(LAB_ENV.TMPDIR).filter((f) => f.startsWith('labos-build.')), [], 'build.sh removed its work folder');
+  });
+}
+
+test.serial('a second Ctrl-C during teardown stops at once and still leaves nothing', async (t) => {
+  const child = corelab(['run', 'test/fixtures/signals']);
+  await outputUntil(child, /==> step 2\/2: a long step/);
+  child.kill('SIGINT');
+  await outputUntil(child, /==> tear down/);
+  child.kill('SIGINT');
+  const r = await child;
+  t.is(r.exitCode, 130);
+  await corelab(['status']);
+  assertLabGone(t, 'signals', r.all);
+});
+
+test.serial('trouble in a run: no checkpoint while paused, exit: nonzero holds, a step outliving its timeout fails', async (t) => {
+  const r = await corelab(['run', 'test/fixtures/trouble']);
+  t.log(r.all.split('\n').slice(-20).join('\n'));
+  t.is(r.exitCode, 1);
+  t.regex(r.all, /checkpoint "while-paused" not saved: a node is paused/);
+  t.false(existsSync(LAB_ENV.CORELAB_CHECKPOINTS) && readdirSync(LAB_ENV.CORELAB_CHECKPOINTS).some((k) => existsSync(join(LAB_ENV.CORELAB_CHECKPOINTS, k, 'checkpoint.json')) && /"checkpoint": "while-paused"/.test(readFileSync(join(LAB_ENV.CORELAB_CHECKPOINTS, k, 'checkpoint.json'), 'utf8'))));
+  t.regex(r.all, /^FAILED trouble in [\d.]+s: 3 passed, 1 failed, 1 skipped$/m, 'pause, resume and the nonzero write pass; the slow step fails; the last is skipped');
+  t.regex(r.all, /failed: step 4 "a step longer than its timeout"/);
+  assertLabGone(t, 'trouble', r.all);
+});
+
+test.serial('a kernel panic during a step fails that step with the console excerpt', async (t) => {
+  const r = await corelab(['run', 'test/fixtures/trouble/panic.yaml']);
+  t.log(r.all.split('\n').slice(-25).join('\n'));
+  t.is(r.exitCode, 1);
+  t.regex(r.all, /console of solo shows a kernel panic: .*Kernel panic - not syncing/);
+  t.regex(r.all, /solo console:\n(.*\n)*.*\| .*sysrq/i, 'the excerpt around the panic');
+  assertLabGone(t, 'trouble-panic', r.all);
+});
