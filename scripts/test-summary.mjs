@@ -93,14 +93,27 @@ function fileFailures(tap, files, stderr) {
     byFile.set(c.file, prev ? `${prev}; ${reason}` : reason);
   }
   const stopped = tap.plan === undefined ? whyTapStopped(stderr) : undefined;
-  for (const [file, f] of files) {
-    const unfinished = [...f.selected].filter(([t, s]) => !s.skip && !s.todo && !f.passed.has(t) && !f.failed.has(t)).map(([t]) => t);
-    if (!unfinished.length) continue;
-    const what = `did not finish: ${quoted(unfinished)}`;
-    const reason = byFile.get(file) ?? stopped ?? 'its tests did not all report a result';
-    byFile.set(file, `${reason}; ${what}`);
+  const unfinishedFiles = [...files].filter(([, f]) => unfinishedIn(f).length);
+  for (const [file, f] of unfinishedFiles) {
+    // A failed hook is a "not ok" of its own with no crash after it: it explains its file's unfinished tests.
+    const own = leftover.filter((e) => unfinishedFiles.length === 1 || isOfFile(e, file));
+    own.forEach((e) => leftover.splice(leftover.indexOf(e), 1));
+    const unfinished = `did not finish: ${quoted(unfinishedIn(f))}`;
+    const reason = byFile.get(file) ?? stopped ?? `its tests did not all report a result${own.length ? ` (${own.join('; ')})` : ''}`;
+    byFile.set(file, `${reason}; ${unfinished}`);
   }
   return [...[...byFile].map(([file, reason]) => `${file}: ${reason}`), ...leftover.map((e) => `ava reported an error outside any test: ${e}`)];
+}
+
+const unfinishedIn = (f) => [...f.selected].filter(([t, s]) => !s.skip && !s.todo && !f.passed.has(t) && !f.failed.has(t)).map(([t]) => t);
+
+/** Whether a TAP title ("dir \u203a file \u203a before hook") names this test file, as ava prefixes titles. */
+function isOfFile(title, file) {
+  const parts = title.split(' \u203a ');
+  if (parts.length < 2) return false;
+  const label = file.replace(/\.(spec|test)\./, '.').replace(/\.[^./]+$/, '').split('/').join(' \u203a ');
+  const prefix = parts.slice(0, -1).join(' \u203a ');
+  return label === prefix || label.endsWith(` \u203a ${prefix}`);
 }
 
 /** Counts from the trace, with every check that could make them wrong. */

@@ -56,10 +56,12 @@ async function save(p: CheckpointPoint, plan: Plan, createdAt: string, key = p.k
   });
 }
 test.before(async () => {
-  // An older save of the same point under other inputs, and one of another checkpoint name: the
-  // newest save of this scenario's "formed" is the one compared.
+  // Older saves of the same point under other inputs, and saves of another checkpoint name and of
+  // another scenario: the newest save of this scenario's "formed" is the one compared. The store is
+  // listed in key order (readdir), so one older key sorts first and one last.
   const older = point({ ...base, subnet: '10.9.9.0/24' });
-  await save(older, base, '2026-01-01T00:00:00.000Z', 'older0000000000000000000');
+  await save(older, base, '2026-01-01T00:00:00.000Z', '000000000000000000older0');
+  await save(older, base, '2026-01-02T00:00:00.000Z', 'older0000000000000000000');
   await save({ ...point(base), name: 'other' }, base, '2026-12-01T00:00:00.000Z', 'othername000000000000000');
   await save({ ...point(base) }, { ...base, name: 'another-scenario' }, '2026-12-01T00:00:00.000Z', 'otherscen000000000000000');
   await save(point(base), base, SAVED);

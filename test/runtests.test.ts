@@ -9,7 +9,7 @@ import { parseTap, summarize } from '../scripts/test-summary.mjs';
 const RUN_TESTS = resolve('scripts/run-tests.mjs');
 
 /** A scratch ava project in a temp dir (its own package.json config, the repo's node_modules). */
-function scratch(files: Record<string, string>, timeout = '10s'): string {
+function scratch(files: Record<string, string>, timeout = '60s'): string {
   const dir = mkdtempSync(join(tmpdir(), 'corelab-runtests-'));
   symlinkSync(resolve('node_modules'), join(dir, 'node_modules'));
   const ava = { files: ['*.test.mjs'], timeout, workerThreads: false };
@@ -66,9 +66,20 @@ test('a killed worker: one failure for its file, naming the tests that never rep
   agrees(t, r);
 });
 
+test('a failed before hook: one failure for its file, with the hook and the tests it kept from running', async (t) => {
+  const hook = "test.before(() => { throw new Error('setup broke'); });\ntest('a', t => t.pass());\ntest('b', t => t.pass());";
+  const r = await runIn(scratch({ 'hook.test.mjs': hook, 'ok.test.mjs': "test('fine', t => t.pass());" }));
+  t.is(r.last, '1 passed, 1 failed, 0 skipped');
+  t.regex(r.output, /# FAILED hook\.test\.mjs: its tests did not all report a result \(hook › before hook\); did not finish: "a", "b"/);
+  agrees(t, r);
+});
+
 test("ava's timeout (its TAP reporter dies): the hung test is named, and the line still comes", async (t) => {
   const hang = "test('hangs', async (t) => { await new Promise((r) => setTimeout(r, 60000)); t.pass(); });";
-  const r = await runIn(scratch({ 'hang.test.mjs': hang }, '3s'));
+  // ava's timeout also runs while its worker starts: on a loaded host (VMs booting) the worker may
+  // not have loaded the file within 8 s, and then no test is known to hang. Try again with longer.
+  let r = await runIn(scratch({ 'hang.test.mjs': hang }, '8s'));
+  if (!/did not finish/.test(r.output)) r = await runIn(scratch({ 'hang.test.mjs': hang }, '40s'));
   t.is(r.last, '0 passed, 1 failed, 0 skipped');
   t.regex(r.output, /# FAILED hang\.test\.mjs: ava's timeout fired .*; did not finish: "hangs"/);
   agrees(t, r);

@@ -29,6 +29,8 @@ test('tab-separated: split at runs of tabs, cells trimmed, missing cells empty',
     { UNIT: 'a.service', MACHINE: 'm1', ACTIVE: 'active' },
     { UNIT: 'b.service', MACHINE: 'm2', ACTIVE: '' },
   ]);
+  t.deepEqual(parseTable('UNIT \t MACHINE\nu\tm\n').columns, ['UNIT', 'MACHINE'], 'header names trimmed too');
+  t.deepEqual(parseTable('UNIT \t MACHINE\nu\tm\n').rows[0].cells, { UNIT: 'u', MACHINE: 'm' });
 });
 
 test('history rows: "\\_ " before the NAME (or, without NAME, the first column) marks one and is taken off', (t) => {
@@ -74,6 +76,10 @@ test('cellMatches: exact, /regex/ (unanchored unless anchored), "!" for anything
   t.false(cellMatches('ax', '/x'), 'no closing slash: not a regex');
   t.false(cellMatches('/x/', '/^x$/'), 'between the slashes is the regex');
   t.true(cellMatches('a/x', '//x/'));
+  t.false(cellMatches('ay', 'x/y/'), 'a regex is the whole value between slashes: "x/y/" is text');
+  t.true(cellMatches('x/y/', 'x/y/'));
+  t.false(cellMatches('ax', '/x/y'), '"/x/y" is text, not /x/ and a y');
+  t.true(cellMatches('/x/y', '/x/y'));
   t.true(cellMatches('Shutdown', '!Running'));
   t.false(cellMatches('Running', '!Running'));
   t.false(cellMatches('Running', '!/Run/'));

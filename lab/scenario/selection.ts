@@ -6,8 +6,8 @@ import { LabError } from '../util/errors.js';
  */
 export function shard<T extends { file: string }>(items: T[], spec: string): T[] {
   const m = spec.match(/^(\d+)\/(\d+)$/);
-  const [i, n] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
-  if (!m || n < 1 || i < 1 || i > n) throw new LabError(`--shard ${spec} is not I/N with 1 <= I <= N`, { fix: 'e.g. --shard 1/2 on one CI machine and --shard 2/2 on the other' });
+  const [i, n] = [Number(m?.[1]), Number(m?.[2])]; // NaN when the spec is not I/N: the check below fails
+  if (!(i >= 1 && i <= n)) throw new LabError(`--shard ${spec} is not I/N with 1 <= I <= N`, { fix: 'e.g. --shard 1/2 on one CI machine and --shard 2/2 on the other' });
   return [...items].sort((a, b) => a.file.localeCompare(b.file)).filter((_, k) => k % n === i - 1);
 }
 
