@@ -60,7 +60,7 @@ function checkpointInputs(plan: Scenario, afterStep: number, ctx: KeyContext): I
     accel: ctx.accel,
     image: `${plan.image} ${ctx.imageKey}`,
     network: plan.subnet,
-    services: sha(JSON.stringify({ discovery: plan.discovery ?? null, registry: plan.registry ?? null })),
+    services: sha(JSON.stringify({ discovery: plan.discovery ?? null, registry: plan.registry ?? null, ...(plan.rancher ? { rancher: plan.rancher } : {}) })),
     artifacts: sha(JSON.stringify(Object.entries(ctx.artifacts).sort())),
     nodes: plan.nodes.map((n) => n.name).join(','),
   };

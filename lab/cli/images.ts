@@ -6,6 +6,7 @@ import { ensureNginxImage } from '../images/containerimage.js';
 import { builtImageDir, recipeDir, recipeHash } from '../images/store.js';
 import { importImage, listImages, pullImage, removeImage, verifyImage } from '../images/fetch.js';
 import { LabError } from '../util/errors.js';
+import { importContainer } from '../images/containerarchive.js';
 import type { CliContext } from './context.js';
 
 /** `corelab images build | list | pull | import | verify | rm`. */
@@ -63,6 +64,7 @@ export function imageCommands(program: Command, ctx: CliContext): void {
       const r = await importImage(name, file, { ...fetchOpts(o), allowUnverified: o.allowUnverified });
       process.stdout.write(`${name}: imported ${file} as its ${r.role} (verified: ${r.verified})\n`);
     });
+  importContainerCommand(images);
   images
     .command('verify')
     .description('check the cached files of an image against their digests again')
@@ -82,6 +84,19 @@ export function imageCommands(program: Command, ctx: CliContext): void {
       process.stdout.write(`${name}: ${(removeImage(name) / 2 ** 20).toFixed(0)} MiB freed\n`);
     });
 
+}
+
+/** `corelab images import-container REF FILE`: an image archive for the registry mirror. */
+function importContainerCommand(images: Command): void {
+  images
+    .command('import-container')
+    .description('take a container image archive (docker save, or skopeo copy ... docker-archive:FILE) into the cache, for the registry mirror to serve to steps that require it')
+    .argument('<ref>', 'the image as steps require it, e.g. rancher/os:v1.5.7')
+    .argument('<file>', 'the archive')
+    .action(async (ref: string, file: string) => {
+      const c = await importContainer(ref, file);
+      process.stdout.write(`${ref}: imported ${file} (sha256 ${c.archiveSha256}, manifest ${c.manifestDigest})\n`);
+    });
 }
 
 /** Bytes used by the files under dir. */

@@ -73,7 +73,7 @@ export async function makeNode(ctx: NodeContext, n: ScenarioNode, saved?: SavedN
     published.push({ guestPort, hostPort });
     ctx.vars[`nodes.${n.name}.ports.${guestPort}`] = `127.0.0.1:${hostPort}`;
   }
-  const forwards = [ctx.services.discovery?.forward, ctx.services.registry?.forward].filter((f) => f !== undefined);
+  const forwards = [ctx.services.discovery?.forward, ctx.services.registry?.forward, ctx.services.files?.forward].filter((f) => f !== undefined);
   const machine = new Machine({
     name: n.name,
     dir,

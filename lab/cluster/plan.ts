@@ -3,6 +3,7 @@ import type { CatalogEntry } from '../images/catalog.js';
 import type { ResolvedArtifact } from '../images/artifacts.js';
 import type { BootSpec } from '../machine/boot.js';
 import type { Accel } from '../machine/accel.js';
+import type { ImportedContainer } from '../images/containerarchive.js';
 
 /** The image a scenario's nodes boot: its catalog entry, how it boots, and who the lab logs in as. */
 export interface GuestImage {
@@ -31,4 +32,6 @@ export interface Plan extends CheckedScenario {
   guest: GuestImage;
   artifacts: ResolvedArtifact[];
   accel: Accel;
+  /** The container images steps require that are imported (the registry mirror serves them); steps needing others are skipped. */
+  containers?: ImportedContainer[];
 }

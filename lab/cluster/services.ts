@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { DiscoveryService } from '../host/discovery.js';
 import { Registry } from '../host/registry.js';
 import { Switch } from '../host/switch.js';
+import { FileService } from '../host/files.js';
+import { rancherFiles, rancherVars } from '../host/rancherfiles.js';
+import { mirrorPath } from '../images/containerarchive.js';
 import { ensureNginxImage } from '../images/containerimage.js';
 import { buildIso } from '../guestconfig/configdrive.js';
 import type { ResolvedArtifact } from '../images/artifacts.js';
@@ -15,6 +18,8 @@ import type { Plan } from './plan.js';
 export interface HostServices {
   discovery?: DiscoveryService;
   registry?: Registry;
+  /** RancherOS's releases.yml and os-services files (scenario key rancher:). */
+  files?: FileService;
   switch: Switch;
 }
 
@@ -40,10 +45,19 @@ export async function startServices(plan: Plan, dir: string, teardown: Teardown,
     out.registry = r;
     if (!from) {
       for (const image of plan.registry.images) await r.seed(await ensureNginxImage({ signal }), `library/${image}`, 'latest');
+      for (const c of plan.containers ?? []) await r.seed(c.oci, mirrorPath(c.ref).repo, mirrorPath(c.ref).tag);
       vars['registry.url'] = r.guestUrl;
       vars['registry.host'] = new URL(r.guestUrl).host;
     }
-    log(`registry mirror on 127.0.0.1:${r.port}${from ? " with the checkpoint's storage" : ` with ${plan.registry.images.join(', ')}; guests use ${r.guestUrl}`}`);
+    log(`registry mirror on 127.0.0.1:${r.port}${from ? " with the checkpoint's storage" : ` with ${[...plan.registry.images, ...(plan.containers ?? []).map((c) => c.ref)].join(', ') || 'nothing'}; guests use ${r.guestUrl}`}`);
+  }
+  if (plan.rancher) {
+    // Stateless: the same files on a restore; the variables were saved with the checkpoint.
+    const f = await FileService.start(rancherFiles(plan.rancher));
+    teardown.push('stop the file service', () => f.stop());
+    out.files = f;
+    if (!from) Object.assign(vars, rancherVars(f.guestUrl));
+    log(`file service on 127.0.0.1:${f.port}: ${f.paths.length} RancherOS files, guests use ${f.guestUrl}`);
   }
   const sw = await Switch.start(dir);
   teardown.push('stop the lab switch', () => sw.stop());

@@ -24,6 +24,8 @@ import { impliedArtifacts } from '../guestconfig/units.js';
 import { lintNodeConfig } from '../guestconfig/lint.js';
 import { requireTools, RUN_TOOLS } from '../host/tools.js';
 import { section } from '../util/log.js';
+import { cachedContainer, type ImportedContainer } from '../images/containerarchive.js';
+import { requiredContainers } from '../scenario/rancher.js';
 import type { CheckedScenario, GuestImage, Plan } from '../cluster/plan.js';
 
 export interface PlanOptions extends LoadOptions {
@@ -46,7 +48,7 @@ export function checkScenario(s: Scenario, catalog: Catalog): CheckedScenario {
   s.requires.forEach((a, i) => {
     if (!ARTIFACTS[a]) problems.push({ ...s.requiresAt[i], message: `unknown artifact "${a}"`, fix: `known: ${Object.keys(ARTIFACTS).join(', ')}` });
   });
-  const known = knownVariables(s.nodes.map((n) => n.name), !!s.discovery, !!s.registry, s.nodes.flatMap((n) => n.ports.map((p) => `nodes.${n.name}.ports.${p}`)));
+  const known = knownVariables(s.nodes.map((n) => n.name), !!s.discovery, !!s.registry, s.nodes.flatMap((n) => n.ports.map((p) => `nodes.${n.name}.ports.${p}`)), !!s.rancher);
   const sample = Object.fromEntries(known.configList.map((v) => [v, v.endsWith('address') ? '192.0.2.1' : v.includes('url') || v.includes('endpoint') ? 'http://10.0.2.100:2379/x' : 'x']));
   const linted = new Set<string>();
   for (const n of s.nodes) {
@@ -113,7 +115,8 @@ export async function preflight(s: CheckedScenario, opts: PreflightOptions): Pro
   requireTools(RUN_TOOLS, 'running a scenario');
   const image = await section('image', () => prepareGuestImage(s, opts.catalog, { signal: opts.signal, allowUnverified: opts.allowUnverified }));
   const accel = opts.accel ?? (await chooseAccel(image.probeKernel));
-  return { plan: { ...s, guest: image, artifacts, accel } };
+  const containers = requiredContainers(s.steps).map((ref) => cachedContainer(ref)).filter((c): c is ImportedContainer => !!c);
+  return { plan: { ...s, guest: image, artifacts, accel, containers } };
 }
 
 /**

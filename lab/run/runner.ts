@@ -13,6 +13,7 @@ import { indent, tail } from '../util/text.js';
 import { render } from '../util/template.js';
 import { runStep } from './steps.js';
 import { preflight } from './plan.js';
+import { unmetRequirement } from './requires.js';
 import { openLab, type Opened } from './open.js';
 import type { CheckpointReport, ScenarioResult, StepResult } from './results.js';
 
@@ -94,6 +95,12 @@ async function runSteps(opened: Opened, steps: StepResult[], checkpoint: Checkpo
     }
     if (failed || ctx.signal.aborted) {
       steps.push(skippedStep(step, ctx.signal.aborted ? ctx.stopped() : 'an earlier step failed'));
+      continue;
+    }
+    const unmet = unmetRequirement(step, lab.plan);
+    if (unmet) {
+      log(`SKIPPED step ${step.index + 1}/${lab.plan.steps.length}: ${step.name}: ${unmet}`);
+      steps.push(skippedStep(step, unmet));
       continue;
     }
     const after = points.find((p) => p.afterStep === step.index - 1);

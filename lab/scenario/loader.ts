@@ -8,6 +8,7 @@ import { inSubnet, parseSubnet } from '../util/net.js';
 import { BOUNDS, KEYS } from './schema.js';
 import { readSteps } from './steps.js';
 import { knownVariables } from './variables.js';
+import { checkStepContainers, readRancher } from './rancher.js';
 import type { DriveKind, Scenario, ScenarioNode } from './model.js';
 
 /** Container images the lab can build and serve from its registry mirror. */
@@ -51,17 +52,19 @@ export function loadScenario(path: string, opts: LoadOptions = {}): Scenario {
   const discovery = top.has('discovery') ? { size: readSize(src, get('discovery')) } : undefined;
   const { requires, requiresAt } = readRequires(src, top.has('requires') ? get('requires') : undefined);
   const registry = top.has('registry') ? readRegistry(src, get('registry')) : undefined;
+  const rancher = top.has('rancher') ? readRancher(src, get('rancher')) : undefined;
   const defaults = { memoryMb: 1024, cpus: 2, drive: 'cidata' as DriveKind };
   if (top.has('defaults')) readMachine(src, src.map(get('defaults'), '"defaults"', KEYS.defaults), defaults, 'defaults');
   const timeouts = readTimeouts(src, top.has('timeouts') ? get('timeouts') : undefined);
   const configDirs = [dirname(file), ...(opts.allowConfigDirs ?? []).map((d) => resolve(d))];
   const nodes = top.has('nodes') ? readNodes(src, get('nodes'), defaults, subnet, parsed, configDirs) : [];
 
-  const known = knownVariables(nodes.map((n) => n.name), !!discovery, !!registry, nodes.flatMap((n) => n.ports.map((p) => `nodes.${n.name}.ports.${p}`)));
+  const known = knownVariables(nodes.map((n) => n.name), !!discovery, !!registry, nodes.flatMap((n) => n.ports.map((p) => `nodes.${n.name}.ports.${p}`)), !!rancher);
   checkConfigVariables(src, nodes, known);
   const steps = top.has('steps') ? readSteps(src, get('steps'), nodes, timeouts.stepMs, known, top.get('steps')!.key) : [];
+  checkStepContainers(src, steps, !!registry, top.get('steps')?.key ?? null);
   src.throwIfProblems();
-  return { file, name, description, image, imageAt, subnet, prefix: parsed.prefix, discovery, requires, requiresAt, registry, nodes, steps, bootTimeoutMs: timeouts.bootMs, scenarioTimeoutMs: timeouts.scenarioMs };
+  return { file, name, description, image, imageAt, subnet, prefix: parsed.prefix, discovery, requires, requiresAt, registry, rancher, nodes, steps, bootTimeoutMs: timeouts.bootMs, scenarioTimeoutMs: timeouts.scenarioMs };
 }
 
 /** A name goes into folder names, report paths and QEMU options: a safe charset and a length bound. */

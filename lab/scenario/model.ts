@@ -45,6 +45,8 @@ export interface StepBase {
   note?: string;
   /** Save the lab after this step under this name; a later run restores it instead of replaying. */
   checkpoint?: string;
+  /** Container images (repo:tag) it pulls from the registry mirror; not imported, the step is skipped. */
+  containers?: string[];
 }
 
 export interface RunStep extends StepBase {
@@ -136,9 +138,21 @@ export interface Scenario {
   requiresAt: Pos[];
   /** Start the registry mirror, seeded with these images. */
   registry?: { images: string[] };
+  /** Serve RancherOS's releases.yml and os-services index from the host (lab/host/files.ts). */
+  rancher?: RancherFiles;
   nodes: ScenarioNode[];
   steps: Step[];
   bootTimeoutMs: number;
   /** The whole scenario, set-up included; the run is stopped and torn down after it. */
   scenarioTimeoutMs?: number;
+}
+
+/** What the host serves RancherOS in place of its release and os-services URLs. */
+export interface RancherFiles {
+  /** releases.yml's available: images, oldest first (rancher/os:v1.5.7). */
+  releases: string[];
+  /** releases.yml's current: (the latest). */
+  current: string;
+  /** index.yml's engines: (docker-18.09.9), each with its d/ENGINE.yml. */
+  engines: string[];
 }

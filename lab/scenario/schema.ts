@@ -38,6 +38,19 @@ const machine = {
   drive: { enum: ['cidata', 'config-2'] },
 } as const;
 
+const containerRef = '[a-z0-9][a-z0-9._/-]{0,127}:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}';
+/** RancherOS's update and os-services files, served by the host (lab/host/files.ts) instead of the internet. */
+const rancher = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'serve RancherOS stand-ins from the host: releases.yml ({{rancher.upgrade_url}}, for ros os list/upgrade) and an os-services repository ({{rancher.repositories_url}}, for ros engine list/switch)',
+  properties: {
+    releases: { type: 'array', minItems: 1, items: { type: 'string', pattern: `^${containerRef}$` }, description: 'the images releases.yml lists as available, oldest first, e.g. rancher/os:v1.5.7' },
+    current: { type: 'string', pattern: `^${containerRef}$`, description: 'releases.yml current: (the latest, what ros os upgrade takes); default the last of releases' },
+    engines: { type: 'array', items: { type: 'string', pattern: '^docker-[0-9][0-9A-Za-z.-]{0,40}$' }, description: 'the engines index.yml lists, e.g. docker-18.09.9; each gets d/ENGINE.yml running rancher/os-docker:VERSION' },
+  },
+} as const;
+
 export const SCENARIO_SCHEMA = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   title: 'corelab scenario',
@@ -52,6 +65,7 @@ export const SCENARIO_SCHEMA = {
     network: { type: 'object', additionalProperties: false, properties: { subnet: { type: 'string', description: 'e.g. 192.168.0.0/24' } } },
     discovery: { type: 'object', additionalProperties: false, properties: { size: { type: 'integer', minimum: 1, maximum: 64 } } },
     registry: { type: 'object', additionalProperties: false, properties: { images: { type: 'array', items: { enum: ['nginx'] } } } },
+    rancher,
     defaults: { type: 'object', additionalProperties: false, properties: machine },
     timeouts: { type: 'object', additionalProperties: false, properties: { boot: duration, step: duration, scenario: duration } },
     nodes: {
@@ -80,6 +94,7 @@ export const SCENARIO_SCHEMA = {
       properties: {
         name: { type: 'string' },
         note: { type: 'string' },
+        requires: { type: 'array', items: { type: 'string', pattern: `^container:${containerRef}$` }, description: 'container images the step pulls from the registry mirror (container:rancher/os:v1.5.7); when one is not imported the step alone is skipped, with the import command' },
         checkpoint: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,40}$' },
         on: { oneOf: [nodeRef, { type: 'array', items: nodeRef }] },
         run: { type: 'string' },
@@ -135,6 +150,7 @@ export const KEYS = {
   network: keysOf(S.properties.network),
   discovery: keysOf(S.properties.discovery),
   registry: keysOf(S.properties.registry),
+  rancher: keysOf(S.properties.rancher),
   defaults: keysOf(S.properties.defaults),
   timeouts: keysOf(S.properties.timeouts),
   node: keysOf(S.properties.nodes.additionalProperties),
@@ -161,3 +177,6 @@ export const BOUNDS = {
   intervalMs: { min: 100, max: 3_600_000 },
   nameLength: 63,
 } as const;
+
+/** A container image reference the lab can seed (repo:tag), as the schema says. */
+export const CONTAINER_REF = new RegExp(`^${containerRef}$`);

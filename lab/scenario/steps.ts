@@ -3,6 +3,7 @@ import type { YamlSource } from './yamlsource.js';
 import { unknownNames } from '../util/template.js';
 import { BOUNDS, KEYS, STEP_KINDS } from './schema.js';
 import type { KnownVariables } from './variables.js';
+import { readStepRequires } from './rancher.js';
 import { NODE_ACTIONS, type Capture, type Expectation, type Matcher, type NodeAction, type RunStep, type ScenarioNode, type Step, type TableCheck } from './model.js';
 
 type Entries = Map<string, { key: Node; value: Node | null }>;
@@ -59,9 +60,9 @@ function readStep(src: YamlSource, item: Node, index: number, nodes: ScenarioNod
   const note = s.has('note') ? src.string(s.get('note')!.value, 'note') : undefined;
   const ctx: StepContext = { src, s, item, index, name, line: src.at(item).line, note, stepTimeoutMs, nodes, knownVar };
   const kind = kinds[0];
-  if ((NODE_ACTIONS as readonly string[]).includes(kind) || kind === 'heal' || kind === 'partition') return readFault(ctx, kind);
-  if (kind === 'http') return readHttp(ctx);
-  return readRun(ctx);
+  const step = (NODE_ACTIONS as readonly string[]).includes(kind) || kind === 'heal' || kind === 'partition' ? readFault(ctx, kind) : kind === 'http' ? readHttp(ctx) : readRun(ctx);
+  if (s.has('requires')) step.containers = readStepRequires(src, s.get('requires')!.value);
+  return step;
 }
 
 /** A node named by a step: a node of the scenario, or one {{variable}} captured earlier. */
