@@ -214,7 +214,7 @@ export class Lab implements LabView {
     if (n.machine.state !== 'running') {
       return Promise.resolve({ node, command, stdout: '', stderr: '', exitCode: null, durationMs: 0, error: `${node} is ${n.machine.state}` });
     }
-    return n.guest.run(command, { timeoutMs }).catch((e: Error) => ({ node, command, stdout: '', stderr: '', exitCode: null, durationMs: 0, error: `ssh: ${e.message}` }));
+    return n.guest.run(command, { timeoutMs, signal: this.opts.signal }).catch((e: Error) => ({ node, command, stdout: '', stderr: '', exitCode: null, durationMs: 0, error: `ssh: ${e.message}` }));
   }
 
   /** Power and link faults, as steps name them. */

@@ -96,8 +96,12 @@ export class GuestChannel {
     }, { timeoutMs: opts.timeoutMs, intervalMs: 2000, signal: opts.signal });
   }
 
-  /** Runs a command through the user's shell; never throws for the command's own failure. */
-  async run(command: string, opts: { timeoutMs: number }): Promise<CommandResult> {
+  /**
+   * Runs a command through the user's shell; never throws for the command's own failure. An abort
+   * (Ctrl-C, the scenario's timeout) ends it at once: the connection is closed, the guest's shell
+   * gets its hangup.
+   */
+  async run(command: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<CommandResult> {
     const t0 = Date.now();
     const client = await this.connect();
     return new Promise<CommandResult>((resolve) => {
@@ -105,11 +109,16 @@ export class GuestChannel {
       let stderr = '';
       let done = false;
       const onClose = () => finish(null, 'the SSH connection closed');
+      const onAbort = () => {
+        finish(null, 'interrupted');
+        this.close();
+      };
       const finish = (exitCode: number | null, error?: string) => {
         if (done) return;
         done = true;
         clearTimeout(timer);
         client.off('close', onClose);
+        opts.signal?.removeEventListener('abort', onAbort);
         resolve({ node: this.node, command, stdout, stderr, exitCode, durationMs: Date.now() - t0, error });
       };
       const timer = setTimeout(() => {
@@ -128,6 +137,8 @@ export class GuestChannel {
         stream.on('close', () => finish(exitCode, exitCode === null ? 'the channel closed without an exit status' : undefined));
       });
       client.once('close', onClose);
+      if (opts.signal?.aborted) onAbort();
+      else opts.signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
