@@ -60,6 +60,16 @@ export function checkpointDir(key: string): string {
   return join(checkpointsDir(), key);
 }
 
+/** Removes the unfinished checkpoints (.tmp-PID-KEY) of corelab processes that are gone. */
+export function cleanStaleCheckpoints(): void {
+  const dir = checkpointsDir();
+  if (!existsSync(dir)) return;
+  for (const e of readdirSync(dir)) {
+    const tmp = e.match(/^\.tmp-(\d+)-/);
+    if (tmp && !alive(Number(tmp[1]))) rmSync(join(dir, e), { recursive: true, force: true });
+  }
+}
+
 /** Every complete checkpoint in the store (unfinished ones of runs that are gone are removed). */
 export function listCheckpoints(): CheckpointMeta[] {
   const dir = checkpointsDir();

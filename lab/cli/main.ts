@@ -18,6 +18,7 @@ import { imageCommands } from './images.js';
 import { registerHistory } from './history.js';
 import { cleanStaleLabs } from '../cluster/state.js';
 import { cleanStaleBuilds } from '../images/stalebuilds.js';
+import { cleanStaleCheckpoints } from '../checkpoints/store.js';
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -56,6 +57,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     // What a killed corelab left (labs, image builds) goes before anything else runs.
     cleanStaleLabs();
+    cleanStaleCheckpoints();
     await cleanStaleBuilds();
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {

@@ -6,8 +6,7 @@
  * state other terminals read (state.ts) and the facts the report keeps (facts.ts). It may import
  * checkpoints/, guestconfig/, machine/ and below, never run/ or above.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { labUnits, type GuestUnit } from '../guestconfig/units.js';
@@ -20,7 +19,7 @@ import type { NodeAction } from '../scenario/model.js';
 import type { Vars } from '../util/template.js';
 import { LabError } from '../util/errors.js';
 import { liveStatus, log, section, seconds } from '../util/log.js';
-import { removeState, writeState } from './state.js';
+import { makeLabDir, removeState, writeState } from './state.js';
 import { artifactsDrive, startServices, type HostServices } from './services.js';
 import { makeNode, waitForSsh, type LabNode, type NodeContext } from './node.js';
 import { Faults } from './faults.js';
@@ -56,7 +55,7 @@ export class Lab implements LabView {
   private readonly startedAt = new Date().toISOString();
 
   private constructor(readonly plan: Plan, readonly opts: LabOptions) {
-    this.dir = mkdtempSync(join(tmpdir(), `corelab-${plan.name || 'lab'}-`));
+    this.dir = makeLabDir(plan.name || 'lab');
     const dir = this.dir;
     const name = this.name;
     opts.teardown.push('remove the lab folder', () => rmSync(dir, { recursive: true, force: true }), () => rmSync(dir, { recursive: true, force: true }));

@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
 import { alive } from '../util/lock.js';
 import { log } from '../util/log.js';
@@ -83,6 +84,11 @@ export function cleanStaleLabs(): string[] {
     cleaned.push(s.name);
     log(`cleaned up lab "${s.name}" left by process ${s.ownerPid}, which is gone (${s.dir})`);
   }
+  for (const dir of orphanLabDirs()) {
+    rmSync(dir, { recursive: true, force: true });
+    cleaned.push(basename(dir));
+    log(`cleaned up lab folder ${dir}, left by a corelab process that is gone`);
+  }
   return cleaned;
 }
 
@@ -107,4 +113,44 @@ function isSymlink(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+const OWNER_FILE = 'owner.pid';
+
+/**
+ * A new lab folder in the temp dir, corelab-NAME-XXXXXX (0700), with its owner's pid inside: the
+ * first thing written, so a corelab killed at any moment after leaves a folder the next command
+ * recognises as its own and removes (cleanStaleLabs), state file or not.
+ */
+export function makeLabDir(scenario: string): string {
+  for (;;) {
+    const dir = join(tmpdir(), `corelab-${scenario}-${randomBytes(4).toString('hex').slice(0, 6)}`);
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw err;
+    }
+    writeFileSync(join(dir, OWNER_FILE), String(process.pid), { mode: 0o600 });
+    return dir;
+  }
+}
+
+/** Lab folders in the temp dir whose owner (owner.pid inside) is gone, with or without a state file. */
+function orphanLabDirs(): string[] {
+  const base = tmpdir();
+  if (!existsSync(base)) return [];
+  return readdirSync(base)
+    .filter((d) => d.startsWith('corelab-') && isSafeLabName(d))
+    .map((d) => join(base, d))
+    .filter((dir) => {
+      try {
+        const st = lstatSync(dir);
+        if (!st.isDirectory() || (process.getuid && st.uid !== process.getuid())) return false;
+        const owner = Number(readFileSync(join(dir, OWNER_FILE), 'utf8'));
+        return Number.isInteger(owner) && owner > 0 && !alive(owner);
+      } catch {
+        return false; // not a lab folder of this corelab (no owner file): never touched
+      }
+    });
 }

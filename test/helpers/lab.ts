@@ -19,7 +19,7 @@ process.on('exit', () => rmSync(OWN, { recursive: true, force: true }));
 
 /** Runs the real CLI as a user would (in this file's LAB_ENV unless env overrides it), collecting its output. */
 export function corelab(args: string[], env: Record<string, string> = {}): ResultPromise<{ reject: false; all: true; env: Record<string, string>; extendEnv: true }> {
-  return execa(process.execPath, [...CLI, ...args], { reject: false, all: true, env: { ...LAB_ENV, ...env }, extendEnv: true });
+  return execa(process.execPath, [...CLI, ...args], { reject: false, all: true, env: { ...LAB_ENV, ...env }, extendEnv: true, forceKillAfterDelay: false });
 }
 
 /** Lab folders a scenario of this name left in this file's temp dir. */
