@@ -26,6 +26,7 @@ import { makeNode, waitForSsh, type LabNode, type NodeContext } from './node.js'
 import { Faults } from './faults.js';
 import { savedNode, syncClocks } from './checkpoint.js';
 import type { Teardown } from './teardown.js';
+import { profileBoot, type BootProfile } from './bootprofile.js';
 import type { LabFacts } from './facts.js';
 import type { Plan } from './plan.js';
 import type { LabView } from './view.js';
@@ -51,6 +52,8 @@ export class Lab implements LabView {
   /** Makes the nodes' MAC addresses; kept in checkpoints. */
   labByte = 0;
   private units: GuestUnit[] = [];
+  /** Boot profiles being read in the background; teardown waits for them (bounded). */
+  private profiling = new Set<Promise<void>>();
   private ready = false;
   private readonly startedAt = new Date().toISOString();
 
@@ -79,6 +82,7 @@ export class Lab implements LabView {
     lab.artifactsDrive = await artifactsDrive(plan.artifacts, lab.dir);
     lab.labByte = randomBytes(1)[0];
     for (const n of plan.nodes) await lab.addNode(await makeNode(lab.context(), n));
+    opts.teardown.push('finish reading boot profiles', () => lab.profilesRead(30_000));
     await lab.timed('boot', () => lab.boot());
     lab.markReady();
     return lab;
@@ -174,10 +178,23 @@ export class Lab implements LabView {
           log(`${n.plan.name}: SSH is up after ${seconds(n.facts.bootMs)}`);
         }),
       );
+      for (const n of nodes) this.profileBoot(n, t0, n.facts);
     } finally {
       clearInterval(ticker);
       liveStatus(undefined);
     }
+  }
+
+  /** Reads where a node's boot went, in the background (bootprofile.ts), into `into.boot`. */
+  profileBoot(n: LabNode, startedAt: number, into: { boot?: BootProfile }): void {
+    const src = { run: (cmd: string, ms: number) => this.run(n.plan.name, cmd, ms), consoleLog: n.machine.consoleLog, startedAt, running: () => n.machine.state === 'running' };
+    const p = profileBoot(src, into).catch(() => undefined);
+    this.profiling.add(p);
+    void p.finally(() => this.profiling.delete(p));
+  }
+
+  private async profilesRead(capMs: number): Promise<void> {
+    await Promise.race([Promise.allSettled([...this.profiling]), new Promise((r) => setTimeout(r, capMs).unref())]);
   }
 
   /** Resumes every node the checkpoint saved running; the others stay off until a step powers them on. */
