@@ -7,7 +7,7 @@ import { buildProfile, readBootProfile } from '../lab/cluster/bootprofile.js';
 // Captured from a real labos VM (node bin/corelab.js up, then corelab ssh NODE with PROFILE_COMMAND).
 const dir = join(import.meta.dirname, 'fixtures', 'captured');
 const output = readFileSync(join(dir, 'boot-profile.txt'), 'utf8');
-const consoleLog = readFileSync(join(dir, 'boot-console.log'), 'utf8');
+const consoleLog = readFileSync(join(dir, 'boot-console.txt'), 'utf8');
 
 test('systemd time spans', (t) => {
   t.is(parseSpan('1min 2.345s'), 62_345);
@@ -75,7 +75,7 @@ test('the profile: phases in order, QEMU-to-kernel from the uptime, nothing inve
 test('reading a profile never throws: a failed command and a missing console are recorded', async (t) => {
   const p = await readBootProfile({ run: () => Promise.reject(new Error('connection refused')), consoleLog: '/nonexistent/console.log', startedAt: Date.now() });
   t.is(p.errors[0], 'connection refused');
-  const q = await readBootProfile({ run: async (command) => ({ node: 'n', command, stdout: '', stderr: '', exitCode: null, durationMs: 1, error: 'n is off' }), consoleLog: join(dir, 'boot-console.log'), startedAt: Date.now() });
+  const q = await readBootProfile({ run: async (command) => ({ node: 'n', command, stdout: '', stderr: '', exitCode: null, durationMs: 1, error: 'n is off' }), consoleLog: join(dir, 'boot-console.txt'), startedAt: Date.now() });
   t.is(q.errors[0], 'n is off');
   t.true(q.initMs! > 0, 'the console is still read');
 });

@@ -10,7 +10,7 @@ import { buildProfile } from '../lab/cluster/bootprofile.js';
 
 // A boot profile built from outputs captured on a real labos VM (test/fixtures/captured/boot-*).
 const captured = (f: string) => readFileSync(join(import.meta.dirname, 'fixtures', 'captured', f), 'utf8');
-const profile = buildProfile(captured('boot-profile.txt'), captured('boot-console.log'), 118_000);
+const profile = buildProfile(captured('boot-profile.txt'), captured('boot-console.txt'), 118_000);
 
 const t0 = Date.parse('2026-11-25T10:00:00Z');
 const at = (s: number) => new Date(t0 + s * 1000).toISOString();
@@ -68,7 +68,7 @@ if (!chromium) console.log('# skipping the report.html check: Debian\'s chromium
   t.is((dom.match(/class="lane"/g) ?? []).length, 4, 'lanes for node00, node01, lab and host');
   t.is((dom.match(/class="bar boot"/g) ?? []).length, 3, 'a boot bar per node, and one for the power-on');
   t.is((dom.match(/class="bar passed"/g) ?? []).length, 5, 'a bar per step and node: the two-node step has two');
-  for (const phase of ['load', 'kernel', 'initrd', 'userspace', 'cloudinit']) t.is((dom.match(new RegExp(`class="seg ${phase}"`, 'g')) ?? []).length - 1, phase === 'cloudinit' ? 6 : 2, `${phase}: in each profiled boot bar (and once in the legend)`);
+  for (const phase of ['load', 'kernel', 'initrd', 'userspace', 'cloudinit']) t.is((dom.match(new RegExp(`class="seg ${phase}"`, 'g')) ?? []).length - 1, phase === 'cloudinit' ? 4 : 2, `${phase}: in each profiled boot bar (and once in the legend); cloud-init: 3 services, the power-on's cut at the run's end`);
   t.is((dom.match(/class="mark ssh"/g) ?? []).length, 2, 'SSH ready marked in each profiled boot');
   t.regex(dom, /<div class="mark fault" title="4\. node01 loses power" style="[^"]*"><span>poweroff<\/span><\/div>/);
   t.regex(dom, /<div class="mark fault" title="5\. node01 is back" style="[^"]*"><span>poweron<\/span><\/div>/);
