@@ -110,8 +110,9 @@ export async function readBootProfile(src: ProfileSource, timeoutMs = 20_000): P
 }
 
 /**
- * Reads a profile into `into.boot`; when multi-user.target is not reached yet (cloud-init's final
- * stage often ends after SSH answers), reads again a few times, 10 s apart, while the node runs.
+ * Reads a profile into `into.boot`; while systemd says the boot is not finished (cloud-init's final
+ * stage often ends after SSH answers; blame needs a finished boot), reads again a few times, 10 s
+ * apart, while the node runs.
  */
 export async function profileBoot(src: ProfileSource & { running(): boolean }, into: { boot?: BootProfile }, tries = 4): Promise<void> {
   for (let i = 0; i < tries; i++) {
@@ -119,6 +120,6 @@ export async function profileBoot(src: ProfileSource & { running(): boolean }, i
     if (!src.running()) return;
     const p = await readBootProfile(src);
     if (p.readAtMs !== undefined || !into.boot) into.boot = p;
-    if (p.multiUserMs !== undefined || p.readAtMs === undefined) return;
+    if (p.analyze?.totalMs !== undefined || p.readAtMs === undefined) return;
   }
 }
