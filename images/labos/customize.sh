@@ -53,8 +53,20 @@ rm -f "$R"/etc/ssh/ssh_host_*
 rm -f "$R/var/lib/dbus/machine-id"
 echo localhost > "$R/etc/hostname"
 
-# initramfs with only the virtio/ext4 modules (see files/etc/initramfs-tools).
-ch update-initramfs -u -k all >/dev/null 2>&1
+# The initramfs: busybox, the virtio modules and initrd/init (mount root=, switch_root), no udev.
+# initramfs-tools stays installed (the kernel package wants it); its image is replaced here.
+KVER=$(ls "$R/lib/modules" | sort -V | tail -1)
+I="$R/tmp/labos-initrd"
+rm -rf "$I"; mkdir -p "$I/bin" "$I/dev" "$I/proc" "$I/sys" "$I/root" "$I/lib/modules"
+cp "$R/bin/busybox" "$I/bin/busybox"
+for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk; do
+  f=$(find "$R/lib/modules/$KVER/kernel/drivers" -name "$m.ko" | head -1)
+  [ -n "$f" ] || { echo "customize.sh: module $m.ko not found for $KVER" >&2; exit 1; }
+  cp "$f" "$I/lib/modules/"
+done
+install -m 0755 "$HERE/initrd/init" "$I/init"
+ch sh -c 'cd /tmp/labos-initrd && find . | cpio -o -H newc --quiet' > "$R/boot/initrd.img-$KVER"
+rm -rf "$I"
 
 # Offline image: no apt sources (mmdebstrap itself empties the apt lists and
 # caches afterwards), no changelogs, logs or cloud-init state.
