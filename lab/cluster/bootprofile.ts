@@ -87,7 +87,7 @@ export interface ProfileSource {
 }
 
 /** Reads a boot profile; never throws: what failed goes into errors. */
-export async function readBootProfile(src: ProfileSource, timeoutMs = 20_000): Promise<BootProfile> {
+export async function readBootProfile(src: ProfileSource, timeoutMs = 45_000): Promise<BootProfile> {
   const sent = Date.now();
   let out: CommandResult | undefined;
   let failure: string | undefined;
