@@ -159,7 +159,12 @@ export class Lab implements LabView {
   /** Starts every machine and waits until each answers over SSH. */
   private async boot(): Promise<void> {
     const nodes = [...this.nodes.values()];
-    for (const n of nodes) {
+    const startedAt = new Map<LabNode, number>();
+    // CORELAB_BOOT_STAGGER_MS: start the nodes that many ms apart (for measuring boot orders; default 0, all at once).
+    const stagger = Number(process.env.CORELAB_BOOT_STAGGER_MS ?? 0);
+    for (const [i, n] of nodes.entries()) {
+      if (i > 0 && stagger > 0) await new Promise((r) => setTimeout(r, stagger));
+      startedAt.set(n, Date.now());
       await n.machine.start();
       log(`${n.plan.name}: QEMU pid ${n.machine.pid}, ${n.plan.address} on the lab switch, ssh 127.0.0.1:${n.sshPort}`);
     }
@@ -171,14 +176,15 @@ export class Lab implements LabView {
     try {
       await Promise.all(
         nodes.map(async (n) => {
-          n.facts.bootStartedAt = new Date(t0).toISOString();
+          const start = startedAt.get(n) ?? t0;
+          n.facts.bootStartedAt = new Date(start).toISOString();
           await waitForSsh(n, this.plan.bootTimeoutMs, this.opts.signal);
-          n.facts.bootMs = Date.now() - t0;
+          n.facts.bootMs = Date.now() - start;
           waiting.delete(n.plan.name);
           log(`${n.plan.name}: SSH is up after ${seconds(n.facts.bootMs)}`);
         }),
       );
-      for (const n of nodes) this.profileBoot(n, t0, n.facts);
+      for (const n of nodes) this.profileBoot(n, startedAt.get(n) ?? t0, n.facts);
     } finally {
       clearInterval(ticker);
       liveStatus(undefined);
