@@ -1,63 +1,86 @@
-// npm run bench: figures, not assertions (targets live here, not in tests).
-// 1. The etcd-discovery scenario cold: the time of each phase and the host memory of each VM.
-// 2. Checkpoints: etcd-discovery and swarm-drain-replicate each run cold (saving their checkpoint)
-//    and then restored from it; the time from the start of the run to the first step after the
-//    checkpoint, both ways, and the ratio. The bench uses its own checkpoint store, emptied first.
-import { mkdtempSync, rmSync } from 'node:fs';
+// npm run bench: the boot of labos nodes before and after issue 13, in one run on this machine.
+// Each tree (the starting commit, checked out in a temp worktree, and this one) runs the
+// etcd-discovery scenario cold BENCH_RUNS times (default 3) and swarm-drain-replicate cold once,
+// through its own CLI with its own checkpoint store and state dir, and the figures come from the
+// report.json each run writes: per node boot-to-SSH (median over the runs), the time until all
+// three answer, and the whole run. Under TCG on 2 cores the figures are noisy: other CPU load moves them.
+// BENCH_BEFORE=DIR uses a tree already checked out; BENCH_BEFORE_REPORTS=DIR reuses reports
+// measured before (DIR/etcd-1/report.json ...), so "before" need not be measured again.
+// BENCH_ONLY=after skips "before".
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadPlan } from '../lab/run/plan.js';
-import { runScenario } from '../lab/run/runner.js';
-import type { ScenarioResult } from '../lab/run/results.js';
-import { loadCatalog } from '../lab/images/catalog.js';
-import { seconds } from '../lab/util/log.js';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
 
-const store = mkdtempSync(join(tmpdir(), 'corelab-bench-checkpoints-'));
-process.env.CORELAB_CHECKPOINTS = store;
-process.on('exit', () => rmSync(store, { recursive: true, force: true }));
+const BEFORE_REF = 'f5384a8';
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+const here = resolve(import.meta.dirname, '..');
+const scratch = mkdtempSync(join(tmpdir(), 'corelab-bench-'));
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
-const table = (title: string, rows: Array<[string, string]>) => {
-  const width = Math.max(...rows.map(([k]) => k.length));
-  process.stdout.write(`\n${title}\n${rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n')}\n`);
-};
-const outcome = (r: ScenarioResult) => `${r.status} (${r.steps.filter((s) => s.status === 'passed').length}/${r.steps.length} steps passed${r.steps.some((s) => s.status === 'skipped') ? `, ${r.steps.filter((s) => s.status === 'skipped').length} restored` : ''})`;
+interface Report { status: string; durationMs: number; nodes: Array<{ name: string; bootMs?: number }> }
+interface Figures { etcd: Report[]; swarm: Report[] }
 
-const catalog = loadCatalog();
-const pairs: Array<{ name: string; cold: ScenarioResult; restored: ScenarioResult }> = [];
-for (const path of ['scenarios/etcd-discovery', 'scenarios/swarm-drain-replicate']) {
-  const plan = loadPlan(path, { catalog });
-  const cold = await runScenario(plan, { catalog, cold: true });
-  const restored = await runScenario(plan, { catalog });
-  pairs.push({ name: plan.name, cold, restored });
-  if (plan.name === 'etcd-discovery') {
-    const healthy = cold.steps.find((s) => /three healthy members/.test(s.name));
-    table('etcd-discovery, cold', [
-      ['accelerator', cold.accel ?? '?'],
-      ['image (build or reuse)', seconds(cold.phases.image ?? 0)],
-      ['host services (discovery etcd, switch)', seconds(cold.phases['host services'] ?? 0)],
-      ...cold.nodes.map((n): [string, string] => [`boot to SSH: ${n.name}`, n.bootMs ? seconds(n.bootMs) : 'n/a']),
-      ['boot to SSH: all nodes', seconds(cold.phases.boot ?? 0)],
-      ['cluster healthy (after SSH)', healthy ? seconds(healthy.durationMs) : 'n/a'],
-      ['whole scenario (checkpoint save included)', seconds(cold.durationMs)],
-      ...cold.nodes.map((n): [string, string] => [`peak host RSS: ${n.name}`, `${n.maxRssMb} MiB`]),
-      ['result', outcome(cold)],
-    ]);
+async function beforeTree(): Promise<string> {
+  if (process.env.BENCH_BEFORE) return resolve(process.env.BENCH_BEFORE);
+  const dir = join(scratch, 'before');
+  await execa('git', ['-C', here, 'worktree', 'add', '--detach', dir, BEFORE_REF], { stdio: 'inherit' });
+  process.on('exit', () => void execa('git', ['-C', here, 'worktree', 'remove', '--force', dir]).catch(() => undefined));
+  await execa('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'inherit' });
+  return dir;
+}
+
+/** One cold run of a scenario by the tree's own CLI; its report.json. */
+async function coldRun(tree: string, scenario: string, out: string): Promise<Report> {
+  const env = { CORELAB_CHECKPOINTS: join(scratch, 'checkpoints'), CORELAB_STATE: join(scratch, 'state') };
+  process.stdout.write(`  ${tree === here ? 'after' : 'before'}: ${scenario} --cold ... `);
+  await execa('node', [join(tree, 'bin', 'corelab.js'), 'run', join(tree, 'scenarios', scenario), '--cold', '--report', out], { cwd: tree, env, reject: false });
+  const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).scenarios[0] as Report;
+  process.stdout.write(`${r.status} in ${(r.durationMs / 1000).toFixed(1)} s\n`);
+  return r;
+}
+
+async function measure(tree: string, label: string): Promise<Figures> {
+  const saved = label === 'before' ? process.env.BENCH_BEFORE_REPORTS : undefined;
+  const read = (name: string) => JSON.parse(readFileSync(join(saved!, name, 'report.json'), 'utf8')).scenarios[0] as Report;
+  if (saved && existsSync(join(saved, 'etcd-1'))) {
+    const etcd = [...Array(runs).keys()].map((i) => `etcd-${i + 1}`).filter((n) => existsSync(join(saved, n))).map(read);
+    return { etcd, swarm: existsSync(join(saved, 'swarm-1')) ? [read('swarm-1')] : [] };
   }
+  const out = join(scratch, label);
+  const etcd: Report[] = [];
+  for (let i = 1; i <= runs; i++) etcd.push(await coldRun(tree, 'etcd-discovery', join(out, `etcd-${i}`)));
+  const swarm = [await coldRun(tree, 'swarm-drain-replicate', join(out, 'swarm-1'))];
+  return { etcd, swarm };
 }
 
-for (const { name, cold, restored } of pairs) {
-  const c = cold.checkpoint;
-  const r = restored.checkpoint;
-  const ok = c?.reached?.mode === 'cold' && r?.reached?.mode === 'restored';
-  table(`checkpoint "${c?.saved[0]?.name ?? '?'}" of ${name}`, [
-    ['cold: start to first step after it', c?.reached ? seconds(c.reached.ms) : 'n/a'],
-    ['restored: start to first step after it', r?.reached ? seconds(r.reached.ms) : `n/a${r?.coldReason ? ` (${r.coldReason})` : ''}`],
-    ['ratio (cold / restored)', ok ? `${(c!.reached!.ms / r!.reached!.ms).toFixed(1)}x` : 'n/a'],
-    ['saving it (not in the cold time above)', c?.saved[0] ? `${seconds(c.saved[0].ms)}, ${Math.round(c.saved[0].bytes / 1e6)} MB` : 'not saved'],
-    ['restore: host services / VMs to SSH', `${seconds(restored.phases['host services'] ?? 0)} / ${seconds(restored.phases.restore ?? 0)}`],
-    ['whole scenario: cold / restored', `${seconds(cold.durationMs)} / ${seconds(restored.durationMs)}`],
-    ['result: cold', outcome(cold)],
-    ['result: restored', outcome(restored)],
-  ]);
+const median = (xs: number[]) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+const sec = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : 'n/a');
+
+function rows(f: Figures): Array<[string, number]> {
+  const names = f.etcd[0]?.nodes.map((n) => n.name) ?? [];
+  const boot = (r: Report, name: string) => r.nodes.find((n) => n.name === name)?.bootMs ?? NaN;
+  return [
+    ...names.map((name): [string, number] => [`etcd-discovery boot to SSH: ${name} (median)`, median(f.etcd.map((r) => boot(r, name)))]),
+    ['etcd-discovery: all three answer SSH (median)', median(f.etcd.map((r) => Math.max(...r.nodes.map((n) => n.bootMs ?? NaN))))],
+    ['etcd-discovery whole cold run (median)', median(f.etcd.map((r) => r.durationMs))],
+    ['swarm-drain-replicate whole cold run', median(f.swarm.map((r) => r.durationMs))],
+  ];
 }
-process.exitCode = pairs.every((p) => p.cold.status === 'passed' && p.restored.status === 'passed') ? 0 : 1;
+
+const after = await measure(here, 'after');
+const before = process.env.BENCH_ONLY === 'after' ? undefined : await measure(await beforeTree(), 'before');
+const a = rows(after);
+const b = before ? rows(before) : undefined;
+const width = Math.max(...a.map(([k]) => k.length));
+process.stdout.write(`\n${'figure'.padEnd(width)}  ${'before'.padStart(9)}  ${'after'.padStart(9)}  ratio\n`);
+a.forEach(([k, v], i) => {
+  const was = b?.[i]?.[1] ?? NaN;
+  process.stdout.write(`${k.padEnd(width)}  ${sec(was).padStart(9)}  ${sec(v).padStart(9)}  ${Number.isFinite(was / v) ? `${(was / v).toFixed(2)}x` : 'n/a'}\n`);
+});
+const statuses = [...after.etcd, ...after.swarm, ...(before ? [...before.etcd, ...before.swarm] : [])].map((r) => r.status);
+process.stdout.write(`\nruns: ${statuses.join(', ')}; before = ${BEFORE_REF}, after = this tree; targets: all three SSH <= 45 s, etcd <= 75 s, swarm <= 240 s\n`);
+process.exitCode = statuses.every((s) => s === 'passed') ? 0 : 1;

@@ -1,4 +1,5 @@
 import type { Accel } from '../machine/accel.js';
+import type { BootProfile } from './bootprofile.js';
 
 /** What the report says of one node: filled in by the lab as it boots and tears down. */
 export interface NodeFacts {
@@ -8,6 +9,10 @@ export interface NodeFacts {
   /** Time from QEMU start to the first command over SSH. */
   bootMs?: number;
   maxRssMb: number;
+  /** Where the first boot went (bootprofile.ts), read after SSH answered; absent for a restored node. */
+  boot?: BootProfile;
+  /** Later boots: each power-on, when it started, its time to SSH and its profile. */
+  reboots?: Array<{ startedAt: string; bootMs?: number; boot?: BootProfile }>;
   /** The node's console log, relative to the report folder, once copied there. */
   console?: string;
 }

@@ -3,6 +3,7 @@ import { log, seconds } from '../util/log.js';
 import { Partitions } from './partitions.js';
 import { startJournals } from './journal.js';
 import type { LabView } from './view.js';
+import type { NodeFacts } from './facts.js';
 
 /** What steps do to a lab's nodes: power, the power button, pause, the cable, partitions. */
 export class Faults {
@@ -53,9 +54,13 @@ export class Faults {
     await n.machine.start();
     this.lab.saveState();
     log(`${node}: powered on, QEMU pid ${n.machine.pid}`);
+    const boot: NonNullable<NodeFacts['reboots']>[number] = { startedAt: new Date(t0).toISOString() };
+    (n.facts.reboots ??= []).push(boot);
     await this.lab.waitForSsh(n, signal);
-    log(`${node}: SSH is up after ${seconds(Date.now() - t0)}`);
+    boot.bootMs = Date.now() - t0;
+    log(`${node}: SSH is up after ${seconds(boot.bootMs)}`);
     await startJournals(this.lab, node);
+    this.lab.profileBoot(n, t0, boot);
   }
 
   /** Why the lab cannot be saved now (a node paused, a partition in place), or undefined. */

@@ -26,6 +26,7 @@ import { Faults } from './faults.js';
 import { readJournals, startJournals } from './journal.js';
 import { savedNode, syncClocks } from './checkpoint.js';
 import type { Teardown } from './teardown.js';
+import { profileBoot, type BootProfile } from './bootprofile.js';
 import type { LabFacts } from './facts.js';
 import type { Plan } from './plan.js';
 import type { LabView } from './view.js';
@@ -51,6 +52,8 @@ export class Lab implements LabView {
   /** Makes the nodes' MAC addresses; kept in checkpoints. */
   labByte = 0;
   private units: GuestUnit[] = [];
+  /** Boot profiles being read in the background; teardown waits for them (bounded). */
+  private profiling = new Set<Promise<void>>();
   private ready = false;
   private readonly startedAt = new Date().toISOString();
 
@@ -79,6 +82,7 @@ export class Lab implements LabView {
     lab.artifactsDrive = await artifactsDrive(plan.artifacts, lab.dir);
     lab.labByte = randomBytes(1)[0];
     for (const n of plan.nodes) await lab.addNode(await makeNode(lab.context(), n));
+    opts.teardown.push('finish reading boot profiles', () => lab.profilesRead(30_000));
     await lab.timed('boot', () => lab.boot());
     await lab.markReady();
     return lab;
@@ -156,7 +160,12 @@ export class Lab implements LabView {
   /** Starts every machine and waits until each answers over SSH. */
   private async boot(): Promise<void> {
     const nodes = [...this.nodes.values()];
-    for (const n of nodes) {
+    const startedAt = new Map<LabNode, number>();
+    // CORELAB_BOOT_STAGGER_MS: start the nodes that many ms apart (for measuring boot orders; default 0, all at once).
+    const stagger = Number(process.env.CORELAB_BOOT_STAGGER_MS ?? 0);
+    for (const [i, n] of nodes.entries()) {
+      if (i > 0 && stagger > 0) await new Promise((r) => setTimeout(r, stagger));
+      startedAt.set(n, Date.now());
       await n.machine.start();
       log(`${n.plan.name}: QEMU pid ${n.machine.pid}, ${n.plan.address} on the lab switch, ssh 127.0.0.1:${n.sshPort}`);
     }
@@ -168,17 +177,31 @@ export class Lab implements LabView {
     try {
       await Promise.all(
         nodes.map(async (n) => {
-          n.facts.bootStartedAt = new Date(t0).toISOString();
+          const start = startedAt.get(n) ?? t0;
+          n.facts.bootStartedAt = new Date(start).toISOString();
           await waitForSsh(n, this.plan.bootTimeoutMs, this.opts.signal);
-          n.facts.bootMs = Date.now() - t0;
+          n.facts.bootMs = Date.now() - start;
           waiting.delete(n.plan.name);
           log(`${n.plan.name}: SSH is up after ${seconds(n.facts.bootMs)}`);
         }),
       );
+      for (const n of nodes) this.profileBoot(n, startedAt.get(n) ?? t0, n.facts);
     } finally {
       clearInterval(ticker);
       liveStatus(undefined);
     }
+  }
+
+  /** Reads where a node's boot went, in the background (bootprofile.ts), into `into.boot`. */
+  profileBoot(n: LabNode, startedAt: number, into: { boot?: BootProfile }): void {
+    const src = { run: (cmd: string, ms: number) => this.run(n.plan.name, cmd, ms), consoleLog: n.machine.consoleLog, startedAt, running: () => n.machine.state === 'running' };
+    const p = profileBoot(src, into).catch(() => undefined);
+    this.profiling.add(p);
+    void p.finally(() => this.profiling.delete(p));
+  }
+
+  private async profilesRead(capMs: number): Promise<void> {
+    await Promise.race([Promise.allSettled([...this.profiling]), new Promise((r) => setTimeout(r, capMs).unref())]);
   }
 
   /** Resumes every node the checkpoint saved running; the others stay off until a step powers them on. */

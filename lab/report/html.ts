@@ -1,4 +1,5 @@
 import type { ScenarioResult } from '../run/results.js';
+import { BOOT_BAR_SCRIPT, BOOT_DRAW_SCRIPT, BOOT_STYLE, BOOT_TABLE_SCRIPT } from './boothtml.js';
 
 /** Page script: a scenario run with --rerun-failed lists its failed attempts, each with its output. */
 const ATTEMPTS_SCRIPT = `  for (const a of (r.attempts || []).slice(0, -1)) {
@@ -36,7 +37,7 @@ export function htmlReport(results: ScenarioResult[], consoleBase: (r: ScenarioR
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>corelab report</title>
 <style>
-${STYLE}</style></head><body>
+${STYLE}${BOOT_STYLE}</style></head><body>
 <h1>corelab report</h1>
 <div id="report"></div>
 <script id="data" type="application/json">${json}</script>
@@ -71,8 +72,9 @@ ${ATTEMPTS_SCRIPT}  const cp = r.checkpoint;
     bar.style.left = left + 'px'; bar.style.width = width + 'px';
     target.append(bar);
   };
-  root.append(tl, el('div', { className: 'axis' }, '0 s … ' + secs(span)));
-  for (const n of r.nodes) if (n.bootStartedAt && n.bootMs) place(n.name, Date.parse(n.bootStartedAt), n.bootMs, 'boot', 'boot', n.name + ': boot to SSH ' + secs(n.bootMs));
+  root.append(tl);
+${BOOT_BAR_SCRIPT}${BOOT_DRAW_SCRIPT}  tl.append(ticks);
+  root.append(legend);
   for (const s of r.steps) {
     const lanesOf = String(s.node || 'lab').split(',');
     for (const lane of lanesOf) place(lane, Date.parse(s.startedAt), s.durationMs, s.status, String(s.index + 1), (s.index + 1) + '. ' + s.name + ' [' + s.status + ', ' + secs(s.durationMs) + ']');
@@ -90,7 +92,7 @@ ${ATTEMPTS_SCRIPT}  const cp = r.checkpoint;
     table.append(el('tr', { className: 'step' }, el('td', {}, String(s.index + 1)), detail, el('td', {}, s.node), el('td', { className: s.status }, s.status), el('td', {}, secs(s.durationMs))));
   }
   root.append(table);
-  const links = el('p', {}, 'consoles: ');
+${BOOT_TABLE_SCRIPT}  const links = el('p', {}, 'consoles: ');
   for (const n of r.nodes) if (n.console) links.append(el('a', { href: r.consoleBase + n.console }, n.name), ' ');
   root.append(links);
 }
