@@ -8,7 +8,7 @@ import { loadPlan, missingImage, prepareGuestImage } from '../lab/run/plan.js';
 import { loadCatalog } from '../lab/images/catalog.js';
 import { importImage } from '../lab/images/fetch.js';
 import { LabError } from '../lab/util/errors.js';
-import { scenario, tempTree } from './helpers/files.js';
+import { scenario, emptyCache, tempTree } from './helpers/files.js';
 
 const FLATCAR = 'scenarios/etcd-discovery/flatcar.yaml';
 const RANCHER = 'scenarios/swarm-drain-replicate/rancheros.yaml';
@@ -16,15 +16,6 @@ const RANCHER = 'scenarios/swarm-drain-replicate/rancheros.yaml';
 const catalog = loadCatalog();
 const loadScenario = (path: string) => loadPlan(path, { catalog });
 
-function emptyCache(t: import('ava').ExecutionContext): string {
-  const cache = tempTree({});
-  process.env.CORELAB_CACHE = cache.dir;
-  t.teardown(() => {
-    delete process.env.CORELAB_CACHE;
-    cache.remove();
-  });
-  return cache.dir;
-}
 
 test.serial('a downloaded image in the cache boots from its cached files, as its catalog user', async (t) => {
   const cache = emptyCache(t);

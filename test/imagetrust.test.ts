@@ -15,7 +15,7 @@ const prepareGuestImage = (s: CheckedScenario, opts: { allowUnverified?: boolean
 import { importImage } from '../lab/images/fetch.js';
 import { builtImageDir, recipeDir, recipeHash, writeImageManifest } from '../lab/images/store.js';
 import { corelab } from './helpers/lab.js';
-import { tempTree } from './helpers/files.js';
+import { emptyCache, tempTree } from './helpers/files.js';
 import { rejects as refused } from './helpers/errors.js';
 
 const serial = test.serial;
@@ -23,15 +23,6 @@ const FLATCAR = 'scenarios/etcd-discovery/flatcar.yaml';
 const LABOS = 'scenarios/etcd-discovery';
 const IMG = 'flatcar_production_qemu_image.img';
 
-function emptyCache(t: import('ava').ExecutionContext): string {
-  const cache = tempTree({});
-  process.env.CORELAB_CACHE = cache.dir;
-  t.teardown(() => {
-    delete process.env.CORELAB_CACHE;
-    cache.remove();
-  });
-  return cache.dir;
-}
 
 const sha = (algo: string, b: Buffer): string => createHash(algo).update(b).digest('hex');
 

@@ -17,3 +17,14 @@ export const CLOUD_CONFIG = '#cloud-config\nhostname: "{{node.name}}"\n';
 export function scenario(body: string): Record<string, string> {
   return { 'scenario.yaml': body, 'cloud-config.yaml': CLOUD_CONFIG };
 }
+
+/** An empty CORELAB_CACHE of the test's own, removed (and unset) when the test ends. */
+export function emptyCache(t: import('ava').ExecutionContext): string {
+  const cache = tempTree({});
+  process.env.CORELAB_CACHE = cache.dir;
+  t.teardown(() => {
+    delete process.env.CORELAB_CACHE;
+    cache.remove();
+  });
+  return cache.dir;
+}
