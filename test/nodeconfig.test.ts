@@ -3,6 +3,8 @@
 // drop-ins, no sshd.socket, IPv6 and garbage.
 import test from 'ava';
 import { guestSshPort, listenPort, nodeAgent } from '../lab/guestconfig/nodeconfig.js';
+import { loadPlan } from '../lab/run/plan.js';
+import { tempTree } from './helpers/files.js';
 
 // The article's first cloud-config, as written (10.11.12.13 and all).
 const ARTICLE_CLOUD_CONFIG = `#cloud-config
@@ -129,4 +131,16 @@ test('who applies the config: Ignition for an Ignition JSON, else the image\'s a
   t.is(nodeAgent({ agent: 'cloud-init' }, ARTICLE_CLOUD_CONFIG), 'cloud-init');
   t.is(nodeAgent({ agent: 'coreos-cloudinit' }, ARTICLE_CLOUD_CONFIG), 'coreos-cloudinit');
   t.is(nodeAgent({ agent: 'rancheros' }, '#cloud-config\nrancher: {}\n'), 'rancheros');
+});
+
+test('the plan decides both once per node, from the node\'s own config', (t) => {
+  const tree = tempTree({
+    'scenario.yaml': 'name: x\nimage: flatcar-stable\nnodes:\n  a: { address: 192.168.0.10, config: a.json }\n  b: { address: 192.168.0.11, config: b.yaml }\n  c: { address: 192.168.0.12, config: c.yaml }\nsteps:\n  - name: s\n    on: a\n    run: "true"\n',
+    'a.json': ign('3.3.0', [{ name: 'sshd.socket', contents: '[Socket]\nListenStream=[::]:2345\n' }]),
+    'b.yaml': ARTICLE_CLOUD_CONFIG.replace('hostname: "node01"', 'hostname: "{{node.name}}"'),
+    'c.yaml': '#cloud-config\nhostname: c\n',
+  });
+  t.teardown(tree.remove);
+  const plan = loadPlan(tree.dir);
+  t.deepEqual(plan.nodes.map((n) => [n.name, n.agent, n.guestSshPort]), [['a', 'ignition', 2345], ['b', 'coreos-cloudinit', 2345], ['c', 'coreos-cloudinit', 22]]);
 });
