@@ -89,7 +89,7 @@ export async function makeNode(ctx: NodeContext, n: PlannedNode, saved?: SavedNo
     incoming: saved?.state,
   });
   const guest = new GuestChannel(n.name, sshPort, user, ctx.key);
-  const facts: NodeFacts = { name: n.name, address: n.address, maxRssMb: 0 };
+  const facts: NodeFacts = { name: n.name, address: n.address, agent: n.agent, guestSshPort: n.guestSshPort, maxRssMb: 0 };
   return { plan: n, machine, guest, sshPort, console: new ConsoleWatch(n.name, machine.consoleLog), facts };
 }
 
