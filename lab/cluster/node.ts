@@ -88,7 +88,7 @@ export async function makeNode(ctx: NodeContext, n: PlannedNode, saved?: SavedNo
     backing: saved?.disk,
     incoming: saved?.state,
   });
-  const guest = new GuestChannel(n.name, sshPort, user, ctx.key);
+  const guest = new GuestChannel(n.name, sshPort, user, ctx.key, n.guestSshPort);
   const facts: NodeFacts = { name: n.name, address: n.address, agent: n.agent, guestSshPort: n.guestSshPort, maxRssMb: 0 };
   return { plan: n, machine, guest, sshPort, console: new ConsoleWatch(n.name, machine.consoleLog), facts };
 }
