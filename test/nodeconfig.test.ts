@@ -144,3 +144,11 @@ test('the plan decides both once per node, from the node\'s own config', (t) => 
   const plan = loadPlan(tree.dir);
   t.deepEqual(plan.nodes.map((n) => [n.name, n.agent, n.guestSshPort]), [['a', 'ignition', 2345], ['b', 'coreos-cloudinit', 2345], ['c', 'coreos-cloudinit', 22]]);
 });
+
+test('the article scenarios: basic-config moves SSH to 2345; the etcd ones keep 22; labos nodes are cloud-init\'s', (t) => {
+  const basic = loadPlan('scenarios/basic-config');
+  t.deepEqual(basic.nodes.map((n) => [n.name, n.agent, n.guestSshPort]), [['node01', 'cloud-init', 2345]]);
+  for (const s of ['scenarios/etcd-discovery', 'scenarios/etcd-discovery/article-order.yaml']) {
+    t.deepEqual(loadPlan(s).nodes.map((n) => [n.agent, n.guestSshPort]), [['cloud-init', 22], ['cloud-init', 22], ['cloud-init', 22]], s);
+  }
+});
