@@ -18,7 +18,7 @@ export function nodeAgent(entry: Pick<CatalogEntry, 'agent'>, config: string): N
 /** sshd's port when the config does not move it. */
 export const DEFAULT_SSH_PORT = 22;
 
-/** The unit whose ListenStream= the article changes to move SSH (Flatcar's, and labos's). */
+/** The unit whose ListenStream= the article changes to move SSH (CoreOS's and Flatcar's name for sshd's socket). */
 const SSH_SOCKET = 'sshd.socket';
 
 /**
