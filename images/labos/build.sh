@@ -6,7 +6,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 OUT=${1:?usage: LABOS_SOURCES=FILE build.sh OUT_DIR}
-DISK_SIZE=${LABOS_DISK_SIZE:-10G}   # virtual size; qcow2 stays sparse
+DISK_SIZE=${LABOS_DISK_SIZE:-12G}   # virtual size; qcow2 stays sparse
+USR_MIB=3072                        # partition 1, USR-A: the read-only /usr (ext4)
 
 if [ -z "${LABOS_SOURCES:-}" ]; then
   echo "build.sh: LABOS_SOURCES is not set: point it at an apt sources file (one-line or deb822) for bookworm" >&2
@@ -16,7 +17,7 @@ if [ ! -s "$LABOS_SOURCES" ]; then
   echo "build.sh: LABOS_SOURCES=$LABOS_SOURCES does not exist or is empty" >&2
   exit 2
 fi
-for t in mmdebstrap mke2fs qemu-img; do
+for t in mmdebstrap mke2fs sfdisk qemu-img; do
   command -v "$t" >/dev/null || { echo "build.sh: $t not found" >&2; exit 2; }
 done
 
@@ -55,28 +56,37 @@ mmdebstrap --mode="$MODE" --variant=minbase --quiet \
   --dpkgopt='path-exclude=/usr/share/locale/*' \
   --dpkgopt='path-include=/usr/share/locale/locale.alias' \
   --dpkgopt='path-exclude=/usr/share/lintian/*' \
-  --essential-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" && cp '"$HERE"'/files/etc/initramfs-tools/conf.d/labos.conf "$1/etc/initramfs-tools/conf.d/"' \
+  --essential-hook='mkdir -p "$1/etc/dracut.conf.d" && printf "%s\n" "# labos build: a tiny initramfs at kernel install; customize.sh makes the real one" "dracutmodules=\" base \"" > "$1/etc/dracut.conf.d/00-labos-build.conf"' \
   --customize-hook='"'"$HERE"'/customize.sh" "$1"' \
   bookworm "$TARGET" "$LABOS_SOURCES"
 
-echo "==> mke2fs"
+# The disk, laid out like Flatcar's: partition 1 (USR-A) holds /usr, the OS, mounted read-only;
+# partition 2 (ROOT) is left blank: each node's initramfs makes its root there on first boot
+# (Ignition may format it) and fills it from /usr/share/factory (etc, var, home, root).
+echo "==> disk (GPT: USR-A ${USR_MIB} MiB, ROOT the rest)"
 rm -f "$WORK/disk.raw"
 truncate -s "$DISK_SIZE" "$WORK/disk.raw"
-MKFS=(mke2fs -q -F -t ext4 -L labos-root -m 0 -E lazy_itable_init=0,lazy_journal_init=0)
+printf '%s\n' 'label: gpt' \
+  "start=2048, size=$((USR_MIB * 2048)), type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=USR-A" \
+  'type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=ROOT' | sfdisk -q "$WORK/disk.raw"
+MKFS=(mke2fs -q -F -t ext4 -L USR-A -m 0 -E offset=1048576,lazy_itable_init=0,lazy_journal_init=0)
+factory='mkdir -p "$1/usr/share/factory" && for d in etc var home root; do mv "$1/$d" "$1/usr/share/factory/$d"; done'
 if [ "$MODE" = root ]; then
   ROOT="$WORK/root"
-  "${MKFS[@]}" -d "$ROOT" "$WORK/disk.raw"
+  bash -c "$factory" _ "$ROOT"
+  "${MKFS[@]}" -d "$ROOT/usr" "$WORK/disk.raw" "${USR_MIB}M"
 else
   ROOT="$WORK/tree"; mkdir "$ROOT"
   fakeroot -s "$WORK/fakeroot.state" tar -C "$ROOT" --numeric-owner -xpf "$WORK/root.tar"
-  fakeroot -i "$WORK/fakeroot.state" "${MKFS[@]}" -d "$ROOT" "$WORK/disk.raw"
+  fakeroot -i "$WORK/fakeroot.state" -s "$WORK/fakeroot.state" bash -c "$factory" _ "$ROOT"
+  fakeroot -i "$WORK/fakeroot.state" "${MKFS[@]}" -d "$ROOT/usr" "$WORK/disk.raw" "${USR_MIB}M"
 fi
 
 echo "==> kernel"
 cp "$(ls "$ROOT"/boot/vmlinuz-* | sort -V | tail -1)" "$OUT/vmlinuz.tmp"
 cp "$(ls "$ROOT"/boot/initrd.img-* | sort -V | tail -1)" "$OUT/initrd.img.tmp"
 chmod 0644 "$OUT/vmlinuz.tmp" "$OUT/initrd.img.tmp"
-dpkg-query --admindir="$ROOT/var/lib/dpkg" -W -f='${db:Status-Abbrev} ${Package}=${Version}\n' \
+dpkg-query --admindir="$ROOT/usr/share/factory/var/lib/dpkg" -W -f='${db:Status-Abbrev} ${Package}=${Version}\n' \
   | awk '$1 == "ii" { print $2 }' | sort > "$OUT/packages.txt.tmp"
 tr -s ' \n' ' ' < "$HERE/cmdline" | sed 's/ $//' > "$OUT/cmdline.tmp"; echo >> "$OUT/cmdline.tmp"
 

@@ -8,7 +8,7 @@ ch() { chroot "$R" "$@"; }
 # Overlay files, owned by root.
 tar -C "$HERE/files" --owner=0 --group=0 --numeric-owner -cf - . | tar -C "$R" -xf -
 chmod 0440 "$R/etc/sudoers.d/labos"
-chmod 0755 "$R/etc/systemd/system/ssh.service.d"
+chmod 0755 "$R"/usr/lib/dracut/modules.d/99labos/*.sh "$R/usr/bin/coreos-cloudinit"
 
 # Users: core (cloud-init default user) and rancher; key-only, sudo via sudoers.d.
 for u in core rancher; do
@@ -28,7 +28,10 @@ for g in systemd-gpt-auto-generator systemd-cryptsetup-generator systemd-integri
          systemd-sysv-generator systemd-rc-local-generator systemd-run-generator; do
   ln -sf /dev/null "$R/etc/systemd/system-generators/$g"
 done
-ch systemctl -q enable docker.socket systemd-networkd.service ssh.service corelab-artifacts.service
+# SSH: socket-activated (sshd.socket, sshd@.service), as on Flatcar; Debian's ssh.service is off.
+ch systemctl -q disable ssh.service 2>/dev/null || true
+ch systemctl -q enable docker.socket systemd-networkd.service sshd.socket usr-share-oem.mount corelab-artifacts.service
+mkdir -p "$R/var/lib/oem" "$R/usr/share/oem"
 
 # Let cloud-init's schema accept "coreos" in module lists (else a WARNING each boot).
 ch python3 - <<'PY'
@@ -43,8 +46,8 @@ json.dump(s, open(p, "w"), indent=2)
 PY
 ch python3 -m py_compile /usr/lib/python3/dist-packages/cloudinit/config/cc_coreos.py
 
-# fstab: root is the whole disk; no fsck.
-echo '/dev/vda / ext4 rw,noatime 0 0' > "$R/etc/fstab"
+# fstab: the initramfs mounts / (ROOT) and /usr (USR-A, read-only) from the kernel command line.
+echo '# labos: / and /usr are mounted by the initramfs (root=, mount.usr= on the kernel command line)' > "$R/etc/fstab"
 : > "$R/etc/resolv.conf"
 
 # Per-VM identity: no host keys, no machine-id, no hostname.
@@ -53,8 +56,14 @@ rm -f "$R"/etc/ssh/ssh_host_*
 rm -f "$R/var/lib/dbus/machine-id"
 echo localhost > "$R/etc/hostname"
 
-# initramfs with only the virtio/ext4 modules (see files/etc/initramfs-tools).
-ch update-initramfs -u -k all >/dev/null 2>&1
+# Python byte-code for everything in /usr: it is read-only on a node, nothing can be cached later.
+ch python3 -m compileall -q /usr/lib/python3/dist-packages >/dev/null 2>&1 || true
+
+# The systemd initramfs with Ignition and the labos module (files/etc/dracut.conf.d/labos.conf).
+rm -f "$R/etc/dracut.conf.d/00-labos-build.conf"
+for k in "$R"/lib/modules/*; do
+  ch dracut -q -f "/boot/initrd.img-${k##*/}" "${k##*/}"
+done
 
 # Offline image: no apt sources (mmdebstrap itself empties the apt lists and
 # caches afterwards), no changelogs, logs or cloud-init state.

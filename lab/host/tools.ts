@@ -14,6 +14,7 @@ export const HOST_TOOLS = {
   setpriv: 'util-linux',
   mmdebstrap: 'mmdebstrap',
   'mke2fs': 'e2fsprogs',
+  sfdisk: 'fdisk',
   'docker-registry': 'docker-registry',
   skopeo: 'skopeo',
   umoci: 'umoci',
@@ -24,7 +25,7 @@ export type HostTool = keyof typeof HOST_TOOLS;
 
 /** What running a scenario needs; building the labos image needs BUILD_TOOLS as well. */
 export const RUN_TOOLS: HostTool[] = ['qemu-system-x86_64', 'qemu-img', 'vde_switch', 'etcd', 'xorriso', 'socat', 'setpriv'];
-export const BUILD_TOOLS: HostTool[] = ['mmdebstrap', 'mke2fs', 'qemu-img'];
+export const BUILD_TOOLS: HostTool[] = ['mmdebstrap', 'mke2fs', 'sfdisk', 'qemu-img'];
 
 export function which(cmd: string): string | undefined {
   const dirs = (process.env.PATH ?? '').split(delimiter).concat(['/usr/sbin', '/sbin']);
