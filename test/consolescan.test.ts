@@ -2,7 +2,7 @@ import test from 'ava';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConsoleWatch, findTrouble } from '../lab/machine/console.js';
+import { BOOT_FATAL, ConsoleWatch, findTrouble } from '../lab/machine/console.js';
 
 test('panics, oopses, emergency shells and failed units are found, colour codes and all', (t) => {
   const text = [
@@ -30,4 +30,31 @@ test('a watch reports only what is new, across partial lines', (t) => {
   t.is(found.length, 1);
   t.is(found[0].line, '[FAILED] Failed to start docker.service');
   t.deepEqual(w.scan(), []);
+});
+
+test('Ignition failing in labos\'s initramfs is a finding that ends a boot; a failed unit is not', (t) => {
+  const text = [
+    'labos: ignition: CRITICAL : Ignition failed: failed to create files: invalid path "../x"',
+    '[    9.0] ignition[355]: CRITICAL : Ignition failed: config is not valid',
+    '[FAILED] Failed to start ignition-files.service - Ignition (files).',
+    '',
+  ].join('\n');
+  const found = findTrouble(text);
+  t.deepEqual(found.map((f) => f.what), ['Ignition failure', 'Ignition failure', 'failed unit']);
+  t.deepEqual(found.map((f) => BOOT_FATAL.has(f.what)), [true, true, false]);
+  t.true(BOOT_FATAL.has('kernel panic') && BOOT_FATAL.has('emergency shell'));
+  t.deepEqual(findTrouble('[  OK  ] Finished ignition-files.service - Ignition (files).\nignition[9]: files passed\n'), []);
+});
+
+test('a watch can start where a boot starts, so an earlier boot\'s trouble is not reported again', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'corelab-test-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const f = join(dir, 'console.log');
+  writeFileSync(f, 'Entering emergency mode. Exit the shell to continue.\n');
+  const size = Buffer.byteLength('Entering emergency mode. Exit the shell to continue.\n');
+  const w = new ConsoleWatch('n', f, size);
+  t.deepEqual(w.scan(), []);
+  appendFileSync(f, '[  OK  ] Reached target multi-user.target\nKernel panic - not syncing: Attempted to kill init!\n');
+  t.deepEqual(w.scan().map((x) => x.what), ['kernel panic']);
+  t.deepEqual(new ConsoleWatch('n', f).scan().map((x) => x.what), ['emergency shell', 'kernel panic']);
 });

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import getPort from 'get-port';
 import { Machine } from '../machine/machine.js';
 import { nodeMemory } from '../machine/boot.js';
-import { ConsoleWatch } from '../machine/console.js';
+import { BOOT_FATAL, ConsoleWatch, type ConsoleFinding } from '../machine/console.js';
 import { GuestChannel, type LabKey } from '../machine/ssh.js';
 import { nodeNetArgs, macFor } from '../host/switch.js';
 import { guestConfig } from '../guestconfig/guestconfig.js';
@@ -118,9 +118,27 @@ export async function waitForSsh(n: LabNode, timeoutMs: number, signal?: AbortSi
     warn(`${n.plan.name}: no console output for ${BOOT_STALL_MS / 1000}s while booting; pressing reset (${resets}/2)`);
     n.machine.reset().catch(() => undefined);
   }, Math.min(5000, Math.max(250, BOOT_STALL_MS / 4)));
+  const fatal = bootFatal(n);
   try {
-    await n.guest.waitReady({ timeoutMs, signal, alive: () => n.machine.alive, consoleTail: () => n.machine.consoleTail(15) });
+    await n.guest.waitReady({ timeoutMs, signal, alive: () => n.machine.alive, consoleTail: () => n.machine.consoleTail(15), fatal });
   } finally {
     clearInterval(watchdog);
   }
+}
+
+/**
+ * A check for what a boot does not come back from (kernel panic, an emergency shell, Ignition
+ * failing), on the console from where this boot starts. It answers one poll after the first
+ * finding, so the lines that follow it (Ignition's own message) are in the error too.
+ */
+function bootFatal(n: LabNode): () => string | undefined {
+  const watch = new ConsoleWatch(n.plan.name, n.machine.consoleLog, n.machine.consoleSize());
+  const found: ConsoleFinding[] = [];
+  let polls = 0;
+  return () => {
+    found.push(...watch.scan().filter((f) => BOOT_FATAL.has(f.what)));
+    if (!found.length || polls++ < 1) return undefined;
+    const lines = [...new Set(found.map((f) => f.line))];
+    return `${n.plan.name} failed to boot (${[...new Set(found.map((f) => f.what))].join(', ')}):\n${lines.map((l) => `  ${l}`).join('\n')}\nconsole:\n${found[0].excerpt}`;
+  };
 }

@@ -12,7 +12,12 @@ const PATTERNS: Array<{ what: string; re: RegExp }> = [
   { what: 'kernel oops', re: /\b(Oops|BUG|general protection fault)\b: / },
   { what: 'emergency shell', re: /You are in emergency mode|Entering emergency mode/ },
   { what: 'failed unit', re: /\[FAILED\] Failed to start / },
+  // labos's initramfs copies Ignition's own error lines to the console ("labos: ignition: ...").
+  { what: 'Ignition failure', re: /labos: ignition: |\bIgnition failed: / },
 ];
+
+/** What a booting guest does not come back from: the lab fails its boot at once with the excerpt. */
+export const BOOT_FATAL = new Set(['kernel panic', 'emergency shell', 'Ignition failure']);
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
@@ -22,7 +27,10 @@ export class ConsoleWatch {
   private offset = 0;
   private tail = '';
 
-  constructor(readonly node: string, readonly file: string) {}
+  /** from: where to start reading (e.g. the console's size when a boot starts). */
+  constructor(readonly node: string, readonly file: string, from = 0) {
+    this.offset = from;
+  }
 
   scan(): ConsoleFinding[] {
     let text = '';

@@ -83,9 +83,11 @@ export class GuestChannel {
    * Waits until the guest accepts SSH and runs a command. Fails early if QEMU is gone, and on
    * timeout with what the console showed last.
    */
-  async waitReady(opts: { timeoutMs: number; signal?: AbortSignal; alive: () => boolean; consoleTail: () => string }): Promise<void> {
+  async waitReady(opts: { timeoutMs: number; signal?: AbortSignal; alive: () => boolean; consoleTail: () => string; fatal?: () => string | undefined }): Promise<void> {
     await waitUntil(`${this.node} to accept SSH on 127.0.0.1:${this.port} (guest port ${this.guestPort})`, async () => {
       if (!opts.alive()) throw new LabError(`${this.node}: QEMU exited while the guest was booting; console:\n${opts.consoleTail()}`);
+      const fatal = opts.fatal?.();
+      if (fatal) throw new LabError(fatal, { fix: 'the guest cannot finish this boot; the console lines above say why (for Ignition: its own error about the node\'s config)' });
       try {
         const r = await this.run('true', { timeoutMs: 30_000 });
         if (r.exitCode !== 0) throw new NotYet(`ssh ran "true" with exit ${r.exitCode}: ${r.stderr}`);
