@@ -19,7 +19,9 @@ import type { GuestUnit } from './units.js';
  * (Flatcar) or rancher.network.interfaces (RancherOS), matched by MAC, and its key in
  * ssh_authorized_keys. An Ignition config gets the key for the image's user, the hostname when it
  * sets none, and the network files, in the document itself (never a second channel). Then the
- * units the lab adds (units.ts) are merged in. What the config sets itself is left alone.
+ * units the lab adds (units.ts) are merged in. What the config sets itself is left alone. For an
+ * image whose Ignition reads spec 3.x only (labos), a 2.x config is translated to 3.3.0 first and
+ * the additions go into the translation.
  */
 export function guestConfig(entry: CatalogEntry, config: string, id: NodeIdentity, units: GuestUnit[] = []): string {
   if (isIgnition(config)) return ignitionConfig(entry, config, id, units);
@@ -42,11 +44,11 @@ export function guestConfig(entry: CatalogEntry, config: string, id: NodeIdentit
 }
 
 function ignitionConfig(entry: CatalogEntry, json: string, id: NodeIdentity, units: GuestUnit[]): string {
-  const ign = IgnitionConfig.parse(json);
+  const ign = IgnitionConfig.forImage(entry, json);
   if (!ign.hasFile(/^\/etc\/systemd\/network\//)) for (const u of networkUnits(id)) ign.addFile(`/etc/systemd/network/${u.name}`, u.content);
   ign.mergeUnits(units);
   ign.addUserKey(entry.user, id.sshPublicKey);
-  if (!ign.hasFile(/^\/etc\/hostname$/)) ign.addFile('/etc/hostname', id.hostname, true);
+  if (!ign.hasFile(/^\/etc\/hostname$/)) ign.addFile('/etc/hostname', id.hostname);
   return ign.toString();
 }
 
