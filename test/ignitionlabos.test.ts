@@ -91,3 +91,13 @@ const why = existsSync(VALIDATE) ? '' : ` (skipped: ${VALIDATE} is absent; Debia
     t.is(r.all, '', name);
   }
 });
+
+test('units the lab merges into a 2.0.0 config are turned on with "enable" (2.0.0 has no "enabled"), into later ones with "enabled"', (t) => {
+  const unit = { name: 'corelab-artifacts.service', content: '[Service]\nExecStart=/bin/true\n', command: 'start' as const, enable: true };
+  const v20 = JSON.parse(guestConfig(flatcar, '{"ignition": {"version": "2.0.0"}, "systemd": {"units": [{"name": "etcd2.service"}]}}', id, [{ name: 'etcd2.service', content: 'x', enable: true }, unit]));
+  t.deepEqual(v20.systemd.units.map((u: object) => Object.keys(u)), [['name', 'contents', 'enable'], ['name', 'enable', 'contents']]);
+  const v21 = JSON.parse(guestConfig(flatcar, BARE, id, [unit]));
+  t.deepEqual(v21.systemd.units.map((u: { name: string; enabled?: boolean }) => [u.name, u.enabled]), [['hello.service', true], ['corelab-artifacts.service', true]]);
+  const onLabos = JSON.parse(guestConfig(labos, '{"ignition": {"version": "2.0.0"}}', id, [unit]));
+  t.deepEqual(onLabos.systemd.units.map((u: { name: string; enabled?: boolean }) => [u.name, u.enabled]), [['corelab-artifacts.service', true]]);
+});

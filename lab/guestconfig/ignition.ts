@@ -15,7 +15,7 @@ interface IgnitionJson {
   ignition?: { version?: string };
   passwd?: { users?: Array<{ name: string; sshAuthorizedKeys?: string[] }> };
   storage?: { files?: IgnitionFile[] };
-  systemd?: { units?: Array<{ name: string; enabled?: boolean; contents?: string }> };
+  systemd?: { units?: Array<{ name: string; enable?: boolean; enabled?: boolean; contents?: string }> };
 }
 
 /** Whether a node config is Ignition JSON (else it is a #cloud-config). */
@@ -93,16 +93,21 @@ export class IgnitionConfig {
     u.sshAuthorizedKeys = [...new Set([...(u.sshAuthorizedKeys ?? []), key])];
   }
 
-  /** Merges units into systemd.units: an existing entry gets the contents it lacks, and is enabled. */
+  /**
+   * Merges units into systemd.units: an existing entry gets the contents it lacks, and is enabled
+   * (with "enable" in spec 2.0.0, which has no "enabled": its Ignition would ignore that key).
+   */
   mergeUnits(units: GuestUnit[]): void {
     if (!units.length) return;
     const list = ((this.ign.systemd ??= {}).units ??= []);
+    const key = this.ign.ignition.version.startsWith('2.0.') ? 'enable' : 'enabled';
     for (const u of units) {
+      const on = u.enable || !!u.command;
       const existing = list.find((x) => x.name === u.name);
       if (existing) {
         existing.contents ??= u.content;
-        if (u.enable || u.command) existing.enabled ??= true;
-      } else list.push({ name: u.name, enabled: u.enable || !!u.command || undefined, contents: u.content });
+        if (on) existing[key] ??= true;
+      } else list.push({ name: u.name, ...(on ? { [key]: true } : {}), contents: u.content });
     }
   }
 
