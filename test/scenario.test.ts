@@ -190,7 +190,7 @@ test('node configs are linted for the keys their image reads: RancherOS rancher:
   const tree = tempTree({ ...scenario(on('flatcar-stable')), 'cloud-config.yaml': '{"ignition": {"version": "3.3.0"}}\n' });
   t.teardown(tree.remove);
   t.is(loadScenario(tree.dir).image, 'flatcar-stable');
-  t.regex(problems(t, on('flatcar-stable'), { 'cloud-config.yaml': '{"ignition": {}}\n' }).format(), /cloud-config\.yaml:1:1: an Ignition config needs ignition\.version/);
+  t.regex(problems(t, on('flatcar-stable'), { 'cloud-config.yaml': '{"ignition": {}}\n' }).format(), /cloud-config\.yaml:1:2: an Ignition config needs ignition\.version/);
   t.regex(problems(t, on('flatcar-stable'), { 'cloud-config.yaml': '{"ignition":\n  {"version": "3.3.0",}}\n' }).format(), /cloud-config\.yaml:2:\d+: not valid JSON/);
   t.regex(problems(t, on('rancheros-1.5.8'), { 'cloud-config.yaml': '{"ignition": {"version": "3.3.0"}}\n' }).format(), /must start with the line "#cloud-config"/);
   const labos = tempTree({ ...scenario(GOOD), 'cloud-config.yaml': '{"ignition": {"version": "2.0.0"}}\n' });

@@ -136,9 +136,8 @@ function filesystems(list: Fs2[], err: Err): Obj[] {
 function node(n: Node2, at: JsonPath, fsPaths: Map<string, string>, err: Err): Obj {
   const what = showPath(at);
   const path = n.path ?? '';
-  if (!path.startsWith('/') || path.split('/').includes('..')) {
-    err([...at, 'path'], `${what}.path "${path}" ${path.startsWith('/') ? 'has a ".." segment, which escapes its filesystem' : 'is not absolute'}`, 'write the full path from the filesystem\'s top, starting with "/" and without ".."');
-  }
+  const bad = pathIssue(path, at);
+  if (bad) err(bad.path, bad.message, bad.fix);
   const fs = n.filesystem;
   const base = fs === undefined ? undefined : fsPaths.get(fs);
   if (fs === undefined) err(at, `${what} names no filesystem`, 'add "filesystem": "root" (spec 2.x needs it)');
@@ -147,6 +146,24 @@ function node(n: Node2, at: JsonPath, fsPaths: Map<string, string>, err: Err): O
   }
   const owner = (o: Node2['user']) => o && { id: o.id, name: str(o.name) };
   return { path: posix.join(base ?? '/', path), user: owner(n.user), group: owner(n.group) };
+}
+
+/** An error when a file, directory or link path is not absolute or has a ".." segment (which could leave "/"). */
+function pathIssue(path: unknown, at: JsonPath): IgnitionIssue | undefined {
+  const p = typeof path === 'string' ? path : '';
+  if (p.startsWith('/') && !p.split('/').includes('..')) return undefined;
+  const why = p.startsWith('/') ? 'has a ".." segment, which escapes its filesystem' : 'is not absolute';
+  return { path: [...at, 'path'], level: 'error', message: `${showPath(at)}.path "${p}" ${why}`, fix: 'write the full path from the filesystem\'s top, starting with "/" and without ".."' };
+}
+
+/** The path errors of a config that is not translated (3.x, or 2.x for an Ignition that reads it). */
+export function pathIssues(config: unknown): IgnitionIssue[] {
+  const storage = (config as { storage?: Record<string, unknown> } | undefined)?.storage;
+  return (['files', 'directories', 'links'] as const).flatMap((kind) => {
+    const list = storage?.[kind];
+    if (!Array.isArray(list)) return [];
+    return list.flatMap((e, i) => pathIssue((e as { path?: unknown } | null)?.path, ['storage', kind, i]) ?? []);
+  });
 }
 
 /** 2.x files overwrite what is there (3.x does not by default); appending ones do not. */
