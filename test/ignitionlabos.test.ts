@@ -101,3 +101,10 @@ test('units the lab merges into a 2.0.0 config are turned on with "enable" (2.0.
   const onLabos = JSON.parse(guestConfig(labos, '{"ignition": {"version": "2.0.0"}}', id, [unit]));
   t.deepEqual(onLabos.systemd.units.map((u: { name: string; enabled?: boolean }) => [u.name, u.enabled]), [['corelab-artifacts.service', true]]);
 });
+
+test('a config with its own network gets none from the lab: networkd units (2.x, on Flatcar as written) count as much as files', (t) => {
+  const withUnits = JSON.parse(guestConfig(flatcar, ARTICLE, id));
+  t.deepEqual(withUnits.storage.files.map((f: { path: string }) => f.path), ['/etc/systemd/timesyncd.conf', '/etc/hostname']);
+  t.deepEqual(paths(JSON.parse(guestConfig(labos, ARTICLE, id))).filter((p) => p.startsWith('/etc/systemd/network/')), ['/etc/systemd/network/iface-eth0.network']);
+  t.deepEqual(paths(JSON.parse(guestConfig(flatcar, BARE, id))).filter((p) => p.startsWith('/etc/systemd/network/')), ['/etc/systemd/network/00-corelab-lan.network', '/etc/systemd/network/00-corelab-host.network']);
+});

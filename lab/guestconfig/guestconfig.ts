@@ -45,7 +45,7 @@ export function guestConfig(entry: CatalogEntry, config: string, id: NodeIdentit
 
 function ignitionConfig(entry: CatalogEntry, json: string, id: NodeIdentity, units: GuestUnit[]): string {
   const ign = IgnitionConfig.forImage(entry, json);
-  if (!ign.hasFile(/^\/etc\/systemd\/network\//)) for (const u of networkUnits(id)) ign.addFile(`/etc/systemd/network/${u.name}`, u.content);
+  if (!ign.hasNetwork()) for (const u of networkUnits(id)) ign.addFile(`/etc/systemd/network/${u.name}`, u.content);
   ign.mergeUnits(units);
   ign.addUserKey(entry.user, id.sshPublicKey);
   if (!ign.hasFile(/^\/etc\/hostname$/)) ign.addFile('/etc/hostname', id.hostname);

@@ -16,6 +16,7 @@ interface IgnitionJson {
   passwd?: { users?: Array<{ name: string; sshAuthorizedKeys?: string[] }> };
   storage?: { files?: IgnitionFile[] };
   systemd?: { units?: Array<{ name: string; enable?: boolean; enabled?: boolean; contents?: string }> };
+  networkd?: { units?: Array<{ name: string; contents?: string }> };
 }
 
 /** Whether a node config is Ignition JSON (else it is a #cloud-config). */
@@ -78,6 +79,11 @@ export class IgnitionConfig {
 
   hasFile(path: RegExp): boolean {
     return this.files.some((f) => path.test(f.path));
+  }
+
+  /** Whether the config sets up the network itself: files in /etc/systemd/network, or (2.x) networkd units. */
+  hasNetwork(): boolean {
+    return this.hasFile(/^\/etc\/systemd\/network\//) || !!this.ign.networkd?.units?.length;
   }
 
   /** A file the lab adds (mode 0644): on "root" in 2.x, which overwrites; with overwrite in 3.x, which does not by default. */
