@@ -1,9 +1,11 @@
 /**
  * The guestconfig layer (lab/guestconfig/): a node's config as its image needs it. It owns one
  * editable document per format (cloudconfig.ts, ignition.ts) that every addition of the lab goes
- * through (this file: key, network, hostname, units from units.ts), how the result reaches the
- * guest (delivery.ts: a config drive from configdrive.ts, or fw_cfg) and the node-config lint
- * (lint.ts). It imports machine/, images/ and below, never checkpoints/ or cluster/.
+ * through (this file: key, network, hostname, units from units.ts), the translation of Ignition
+ * spec 2.x configs to 3.3.0 for an Ignition that reads 3.x only (ignition2to3.ts, with the 2.x keys
+ * in ignition2schema.ts), how the result reaches the guest (delivery.ts: a config drive from
+ * configdrive.ts, or fw_cfg) and the node-config lint (lint.ts, ignitionlint.ts; jsonpos.ts finds
+ * a JSON key's line). It imports machine/, images/ and below, never checkpoints/ or cluster/.
  */
 import type { CatalogEntry } from '../images/catalog.js';
 import type { NodeIdentity } from './configdrive.js';
