@@ -155,7 +155,10 @@ test('what spec 3 cannot say is an error naming the key: a filesystem with no pa
   t.deepEqual(paths({ ignition: { version: '2.0.0' }, storage: { filesystems: [{ mount: { device: '/dev/vdb', format: 'ext4', create: { options: ['-m0'] } } }] } }), ['storage.filesystems.0.mount.create']);
   t.deepEqual(paths({ ignition: { version: '2.0.0' }, storage: { disks: [{ device: '/dev/vdb', partitions: [{ size: 1000 }] }] } }), ['storage.disks.0.partitions.0.size']);
   t.deepEqual(paths({ ignition: { version: '2.1.0' }, storage: { files: [{ filesystem: 'root', path: 'etc/a' }], directories: [{ filesystem: 'root', path: '/etc/../../x' }] } }), ['storage.files.0.path', 'storage.directories.0.path']);
-  t.deepEqual(paths({ ignition: { version: '2.0.0' }, storage: { files: [{ filesystem: 'root', path: '/etc/systemd/network/a.network' }] }, networkd: { units: [{ name: 'a.network' }] } }), ['storage.files.1']);
+  t.deepEqual(paths({ ignition: { version: '2.0.0' }, storage: { files: [{ filesystem: 'root', path: '/etc/systemd/network/a.network' }] }, networkd: { units: [{ name: 'a.network' }] } }), ['networkd.units.0']);
+  const dup = errors(T({ ignition: { version: '2.1.0' }, storage: { files: [{ filesystem: 'root', path: 'bad' }, { filesystem: 'root', path: '/x' }], links: [{ filesystem: 'root', path: '/x', target: '/y' }] } }));
+  t.deepEqual(dup.map((i) => i.path.join('.')), ['storage.files.0.path', 'storage.links.0'], 'the index is the 2.x one, also after a bad entry');
+  t.regex(dup[1].message, /^storage\.links\[0\] and storage\.files\[1\] are both \/x: spec 3 takes one entry per path/);
   t.deepEqual(paths({ ignition: { version: '2.0.0' }, storage: { files: [{ path: '/a' }] } }), ['storage.files.0']);
   t.deepEqual(paths({ ignition: { version: '2.0.0' }, systemd: { units: 'a.service' } }), ['systemd.units']);
   t.deepEqual(paths({ ignition: { version: '3.0.0' } }), ['ignition.version']);

@@ -57,15 +57,22 @@ export function translateIgnition2to3(input: unknown): Translation {
   const cfg = knownKeys2x(input, minor, issues) as Config2;
   const err = (path: JsonPath, message: string, fix: string) => issues.push({ path, level: 'error', message, fix });
   const fsPaths = filesystemPaths(cfg.storage?.filesystems ?? []);
-  const storage = {
-    disks: cfg.storage?.disks?.map((d, i) => d && { device: d.device, wipeTable: flag(d.wipeTable), partitions: d.partitions?.map((p, j) => p && partition(p, ['storage', 'disks', i, 'partitions', j], err)) }),
-    raid: cfg.storage?.raid?.map((r) => r && { ...r, spares: r.spares || undefined }),
-    filesystems: filesystems(cfg.storage?.filesystems ?? [], err),
-    files: [...files(cfg.storage?.files ?? [], fsPaths, err, minor), ...networkdFiles(cfg.networkd?.units ?? [], err)],
-    directories: cfg.storage?.directories?.map((d, i) => d && { ...node(d, ['storage', 'directories', i], fsPaths, err), overwrite: d.overwrite, mode: d.mode }),
-    links: cfg.storage?.links?.map((l, i) => l && { ...node(l, ['storage', 'links', i], fsPaths, err), overwrite: l.overwrite, target: l.target, hard: flag(l.hard) }),
+  const st = cfg.storage ?? {};
+  // Files, directories and links, each with the 2.x key it comes from (for the duplicate check).
+  const nodes = {
+    files: [...files(st.files ?? [], fsPaths, err, minor), ...networkdFiles(cfg.networkd?.units ?? [], err)],
+    directories: (st.directories ?? []).flatMap((d, i): Placed[] => (d ? [[['storage', 'directories', i], { ...node(d, ['storage', 'directories', i], fsPaths, err), overwrite: d.overwrite, mode: d.mode }]] : [])),
+    links: (st.links ?? []).flatMap((l, i): Placed[] => (l ? [[['storage', 'links', i], { ...node(l, ['storage', 'links', i], fsPaths, err), overwrite: l.overwrite, target: l.target, hard: flag(l.hard) }]] : [])),
   };
-  duplicates(storage, issues);
+  duplicates([...nodes.files, ...nodes.directories, ...nodes.links], issues);
+  const storage = {
+    disks: st.disks?.map((d, i) => d && { device: d.device, wipeTable: flag(d.wipeTable), partitions: d.partitions?.map((p, j) => p && partition(p, ['storage', 'disks', i, 'partitions', j], err)) }),
+    raid: st.raid?.map((r) => r && { ...r, spares: r.spares || undefined }),
+    filesystems: filesystems(st.filesystems ?? [], err),
+    files: nodes.files.map(([, e]) => e),
+    directories: nodes.directories.map(([, e]) => e),
+    links: nodes.links.map(([, e]) => e),
+  };
   const config = {
     ignition: ignition(cfg.ignition ?? {}, issues),
     storage,
@@ -166,43 +173,44 @@ export function pathIssues(config: unknown): IgnitionIssue[] {
   });
 }
 
+/** A spec 3 file, directory or link, and the 2.x key it comes from. */
+type Placed = [JsonPath, Obj];
+
 /** 2.x files overwrite what is there (3.x does not by default); appending ones do not. */
-function files(list: File2[], fsPaths: Map<string, string>, err: Err, minor: number): Obj[] {
-  return list.flatMap((f, i) => {
+function files(list: File2[], fsPaths: Map<string, string>, err: Err, minor: number): Placed[] {
+  return list.flatMap((f, i): Placed[] => {
     if (!f) return [];
+    const at = ['storage', 'files', i];
     const contents = resource({ ...f.contents, source: f.contents?.source || 'data:,' });
     const overwrite = f.append ? false : minor >= 2 && f.overwrite !== undefined ? f.overwrite : true;
-    return [{ ...node(f, ['storage', 'files', i], fsPaths, err), overwrite, mode: f.mode, ...(f.append ? { append: [contents] } : { contents }) }];
+    return [[at, { ...node(f, at, fsPaths, err), overwrite, mode: f.mode, ...(f.append ? { append: [contents] } : { contents }) }]];
   });
 }
 
 /** networkd units (gone in spec 3) as the files Ignition 2.x wrote for them. */
-function networkdFiles(units: NonNullable<NonNullable<Config2['networkd']>['units']>, err: Err): Obj[] {
-  const file = (path: string, contents = '') => ({ path, overwrite: true, mode: 0o644, contents: { source: `data:,${encodeURIComponent(contents)}` } });
+function networkdFiles(units: NonNullable<NonNullable<Config2['networkd']>['units']>, err: Err): Placed[] {
+  const file = (at: JsonPath, path: string, contents = ''): Placed => [at, { path, overwrite: true, mode: 0o644, contents: { source: `data:,${encodeURIComponent(contents)}` } }];
   const named = (name: string | undefined, at: JsonPath) => name || void err(at, `${showPath(at)} has no name`, 'add "name": "NAME.network" (the file in /etc/systemd/network)');
   return units.flatMap((u, i) => {
-    const name = u && named(u.name, ['networkd', 'units', i]);
+    const at = ['networkd', 'units', i];
+    const name = u && named(u.name, at);
     if (!name) return [];
     const dropins = (u.dropins ?? []).flatMap((d, j) => {
-      const dn = d && named(d.name, ['networkd', 'units', i, 'dropins', j]);
-      return dn ? [file(`/etc/systemd/network/${name}.d/${dn}`, d.contents)] : [];
+      const dn = d && named(d.name, [...at, 'dropins', j]);
+      return dn ? [file([...at, 'dropins', j], `/etc/systemd/network/${name}.d/${dn}`, d.contents)] : [];
     });
-    return [file(`/etc/systemd/network/${name}`, u.contents), ...dropins];
+    return [file(at, `/etc/systemd/network/${name}`, u.contents), ...dropins];
   });
 }
 
 /** Spec 3 allows one entry per path across files, directories and links. */
-function duplicates(storage: { files: Obj[]; directories?: Obj[]; links?: Obj[] }, issues: IgnitionIssue[]): void {
+function duplicates(placed: Placed[], issues: IgnitionIssue[]): void {
   const seen = new Map<string, string>();
-  for (const kind of ['files', 'directories', 'links'] as const) {
-    (storage[kind] ?? []).forEach((e, i) => {
-      const path = e?.path as string | undefined;
-      if (!path) return;
-      const here = showPath(['storage', kind, i]);
-      const before = seen.get(path);
-      if (before) issues.push({ path: ['storage', kind, i], level: 'error', message: `${here} and ${before} are both ${path}: spec 3 takes one entry per path`, fix: 'keep one of them (a networkd unit becomes a file in /etc/systemd/network)' });
-      else seen.set(path, here);
-    });
+  for (const [at, e] of placed) {
+    const path = e.path as string;
+    const before = seen.get(path);
+    if (before) issues.push({ path: at, level: 'error', message: `${showPath(at)} and ${before} are both ${path}: spec 3 takes one entry per path`, fix: 'keep one of them (a networkd unit becomes a file in /etc/systemd/network)' });
+    else seen.set(path, showPath(at));
   }
 }
 

@@ -39,10 +39,11 @@ export function lintIgnition(file: string, text: string, image?: Pick<CatalogEnt
       fix: `use one of ${accepted.join(', ')}`,
     })];
   }
-  if (accepted && SPEC2_VERSIONS.includes(version)) return translateIgnition2to3(doc).issues.map(problem);
+  const byLine = (ps: Problem[]) => ps.sort((a, b) => a.line - b.line || a.column - b.column);
+  if (accepted && SPEC2_VERSIONS.includes(version)) return byLine(translateIgnition2to3(doc).issues.map(problem));
   // Delivered as written: the paths, and (2.x) the keys its Ignition ignores.
   const minor = spec2Minor(version);
   const ignored: IgnitionIssue[] = [];
   if (minor !== undefined) knownKeys2x(doc, minor, ignored);
-  return [...ignored.filter((i) => i.level === 'warning'), ...pathIssues(doc)].map(problem);
+  return byLine([...ignored.filter((i) => i.level === 'warning'), ...pathIssues(doc)].map(problem));
 }
