@@ -7,9 +7,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { loadScenario } from '../lab/scenario/loader.js';
-import type { Scenario as Plan } from '../lab/scenario/model.js';
 import { commitCheckpoint, newCheckpointDir } from '../lab/checkpoints/store.js';
-import { checkpointPoints, labVersion, whyNoMatch, type CheckpointPoint, type KeyContext } from '../lab/checkpoints/key.js';
+import { checkpointPoints, labVersion, whyNoMatch, type CheckpointPoint, type KeyContext, type KeyedScenario as Plan } from '../lab/checkpoints/key.js';
 import { scenario, tempTree } from './helpers/files.js';
 
 const BODY = `name: cpkey
@@ -84,11 +83,12 @@ const CHANGES: Array<[string, Plan, KeyContext, string]> = [
   ['the discovery service', { ...base, discovery: { size: 3 } }, CTX, 'the services'],
   ['no discovery service', { ...base, discovery: undefined }, CTX, 'the services'],
   ['the registry', { ...base, registry: { images: ['nginx'] } }, CTX, 'the services'],
-  ["a node's address", nodeA({ address: '192.168.0.12' }), CTX, "a's address, memory, cpus, drive or ports"],
-  ["a node's memory", nodeA({ memoryMb: 2048 }), CTX, "a's address, memory, cpus, drive or ports"],
-  ["a node's cpus", nodeA({ cpus: 1 }), CTX, "a's address, memory, cpus, drive or ports"],
-  ["a node's drive", nodeA({ drive: 'config-2' }), CTX, "a's address, memory, cpus, drive or ports"],
-  ["a node's ports", nodeA({ ports: [80, 8080] }), CTX, "a's address, memory, cpus, drive or ports"],
+  ["a node's address", nodeA({ address: '192.168.0.12' }), CTX, "a's address, memory, cpus, drive, ports or guest SSH port"],
+  ["a node's memory", nodeA({ memoryMb: 2048 }), CTX, "a's address, memory, cpus, drive, ports or guest SSH port"],
+  ["a node's cpus", nodeA({ cpus: 1 }), CTX, "a's address, memory, cpus, drive, ports or guest SSH port"],
+  ["a node's drive", nodeA({ drive: 'config-2' }), CTX, "a's address, memory, cpus, drive, ports or guest SSH port"],
+  ["a node's ports", nodeA({ ports: [80, 8080] }), CTX, "a's address, memory, cpus, drive, ports or guest SSH port"],
+  ["a node's guest SSH port", nodeA({ guestSshPort: 2345 }), CTX, "a's address, memory, cpus, drive, ports or guest SSH port"],
   ["a node's config", nodeA({ config: '#cloud-config\nhostname: changed\n' }), CTX, aConfig],
   ['a step before it', { ...base, steps: base.steps.map((s) => (s.index === 0 && s.kind === 'run' ? { ...s, command: 'echo uno' } : s)) }, CTX, 'the steps up to it'],
   ['the checkpoint step itself', { ...base, steps: base.steps.map((s) => (s.index === 1 && s.kind === 'run' ? { ...s, command: 'echo dos' } : s)) }, CTX, 'the steps up to it'],
@@ -103,13 +103,20 @@ for (const [what, plan, ctx, named] of CHANGES) {
   });
 }
 
+test('the guest SSH port counts as the published ports do: 22 and 2345 differ, 22 twice is one key', (t) => {
+  t.not(point(nodeA({ guestSshPort: 22 })).key, point(nodeA({ guestSshPort: 2345 })).key);
+  t.is(point(nodeA({ guestSshPort: 2345 })).key, point(nodeA({ guestSshPort: 2345 })).key);
+  const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+  t.is(point(nodeA({ guestSshPort: 2345 })).inputs['machine:a'], sha(JSON.stringify({ address: '192.168.0.10', memoryMb: 1024, cpus: 2, drive: 'cidata', ports: [80], guestSshPort: 2345 })));
+});
+
 test('the nodes: renaming one changes the set and its config and machine entries', (t) => {
   const plan: Plan = { ...base, nodes: base.nodes.map((n) => (n.name === 'b' ? { ...n, name: 'c' } : n)) };
   const p = point(plan);
   t.not(p.key, point(base).key);
   t.is(p.inputs.nodes, 'a,c');
   const cConfig = relative(process.cwd(), base.nodes[1].configFile);
-  const machine = "address, memory, cpus, drive or ports";
+  const machine = "address, memory, cpus, drive, ports or guest SSH port";
   t.is(whyNoMatch(p, plan), stale(`the set of nodes, b's config (?), b's ${machine}, c's config (${cConfig}), c's ${machine}`));
 });
 

@@ -31,7 +31,7 @@ test('a lab folder with commas in it cannot add keys to any QEMU option', (t) =>
   const m = new Machine({
     name: 'node,00', dir, boot: labosBoot(img(dir)), memoryMb: 512, cpus: 1, accel: 'tcg',
     configDrive: `${dir}/cidata.iso`, extraDrives: [`${dir}/artifacts,x.iso`], fwCfg: { name: 'opt/a,b', file: `${dir}/ign,ition.json` },
-    netArgs: nodeNetArgs(sw, '52:54:00:01:00:00', '52:54:00:01:01:00', 2222, []),
+    netArgs: nodeNetArgs(sw, '52:54:00:01:00:00', '52:54:00:01:01:00', { hostPort: 2222, guestPort: 22 }, []),
   });
   const args = m.qemuArgs();
   const optionOf = (flag: string) => args.flatMap((a, i) => (a === flag ? [args[i + 1]] : []));
@@ -49,7 +49,7 @@ test('a lab folder with commas in it cannot add keys to any QEMU option', (t) =>
 
 test('normal paths: the labos QEMU argument list is byte for byte the one before escaping', (t) => {
   const sw = { dir: '/lab/switch' } as unknown as Switch;
-  const net = nodeNetArgs(sw, '52:54:00:01:00:00', '52:54:00:01:01:00', 2222, [{ name: 'd', guestAddr: '10.0.2.100', guestPort: 2379, hostPort: 4001 }], [{ guestPort: 80, hostPort: 8080 }]);
+  const net = nodeNetArgs(sw, '52:54:00:01:00:00', '52:54:00:01:01:00', { hostPort: 2222, guestPort: 22 }, [{ name: 'd', guestAddr: '10.0.2.100', guestPort: 2379, hostPort: 4001 }], [{ guestPort: 80, hostPort: 8080 }]);
   t.deepEqual(net, [
     '-netdev', 'vde,id=lan,sock=/lab/switch',
     '-device', 'virtio-net-pci,netdev=lan,mac=52:54:00:01:00:00',
@@ -71,4 +71,10 @@ test('normal paths: the labos QEMU argument list is byte for byte the one before
   ]);
   t.deepEqual(bootArgs(labosBoot(img('/c/labos')), { overlay: '/n/d.qcow2', fwCfg: { name: 'opt/x', file: '/n/i.json' } }).slice(-2), ['-fw_cfg', 'name=opt/x,file=/n/i.json']);
   t.deepEqual(fwCfgArgs('opt/org.flatcar-linux/config', '/lab/node00/ignition.json'), ['-fw_cfg', 'name=opt/org.flatcar-linux/config,file=/lab/node00/ignition.json']);
+});
+
+test('the SSH forward goes to the guest port the node\'s sshd listens on', (t) => {
+  const sw = { dir: '/lab/switch' } as unknown as Switch;
+  const user = nodeNetArgs(sw, '52:54:00:01:00:00', '52:54:00:01:01:00', { hostPort: 40022, guestPort: 2345 }, [])[5];
+  t.deepEqual(qemuSplit(user).filter((kv) => kv.startsWith('hostfwd=')), ['hostfwd=tcp:127.0.0.1:40022-:2345']);
 });

@@ -26,7 +26,7 @@ const result: ScenarioResult = {
   accel: 'tcg',
   phases: { image: 100, boot: 100_000 },
   checkpoint: { coldReason: 'checkpoint "formed" saved 2026-11-25T09:00:00.000Z is stale: node00\'s config (c.yaml) changed since', saved: [{ name: 'formed', key: 'abc', ms: 7000, bytes: 4e8 }] },
-  nodes: ['node00', 'node01'].map((name, i) => ({ name, address: `192.168.0.1${i}`, bootStartedAt: at(5), bootMs: 90_000 + i * 5000, maxRssMb: 700, console: `consoles/${name}.log`, boot: i === 0 ? profile : undefined, reboots: i === 1 ? [{ startedAt: at(160), bootMs: 30_000, boot: profile }] : undefined })),
+  nodes: ['node00', 'node01'].map((name, i) => ({ name, address: `192.168.0.1${i}`, agent: i === 0 ? ('ignition' as const) : ('cloud-init' as const), guestSshPort: i === 0 ? 2345 : 22, bootStartedAt: at(5), bootMs: 90_000 + i * 5000, maxRssMb: 700, console: `consoles/${name}.log`, boot: i === 0 ? profile : undefined, reboots: i === 1 ? [{ startedAt: at(160), bootMs: 30_000, boot: profile }] : undefined })),
   steps: [
     step(0, 'cluster forms', 'node00', 100, 40, 'passed'),
     step(1, 'both nodes', 'node00,node01', 140, 10, 'passed'),
@@ -49,6 +49,8 @@ test('junit.xml has one test case per step, failures with command and output, es
   t.regex(xml, /<skipped message="an earlier step failed"\/>/);
   const json = JSON.parse(readFileSync(join(out.dir, 'report.json'), 'utf8'));
   t.is(json.scenarios[0].steps[0].durationMs, 40_000);
+  t.like(json.scenarios[0].nodes[0], { name: 'node00', agent: 'ignition', guestSshPort: 2345 });
+  t.like(json.scenarios[0].nodes[1], { name: 'node01', agent: 'cloud-init', guestSshPort: 22 });
 });
 
 // Debian's chromium, which scripts/setup.sh installs; without it this test is skipped, and says why.
@@ -79,6 +81,9 @@ if (!chromium) console.log('# skipping the report.html check: Debian\'s chromium
   t.regex(dom, /<td>node01 \(power-on 1\)<\/td>/);
   t.is((dom.match(/class="bar failed"/g) ?? []).length, 1);
   t.regex(dom, /<a href="consoles\/node00\.log">node00<\/a>/);
+  t.regex(dom, /<li>node00 192\.168\.0\.10: config applied by ignition, SSH forwarded to guest port 2345<\/li>/);
+  t.regex(dom, /<li>node01 192\.168\.0\.11: config applied by cloud-init, SSH forwarded to guest port 22<\/li>/);
+  t.regex(dom, /<div class="lane-name" title="config applied by ignition, SSH forwarded to guest port 2345">node00<\/div>/);
   t.regex(dom, /stdout should match \/x\/ 4 time\(s\), found 3/);
   t.regex(dom, /<p class="checkpoint">cold run: checkpoint "formed" saved 2026-11-25T09:00:00\.000Z is stale: node00's config \(c\.yaml\) changed since<\/p>/);
   t.regex(dom, /<p class="checkpoint">saved checkpoint "formed" in 7\.0 s<\/p>/);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { execa } from 'execa';
-import { sshArgs } from '../lab/cli/interactive.js';
+import { nodeStatusLine, sshArgs } from '../lab/cli/interactive.js';
 import type { LabState } from '../lab/cluster/state.js';
 import { tempTree } from './helpers/files.js';
 
@@ -27,4 +27,11 @@ test('ssh itself takes the option after the node as the remote command (ssh -G, 
   t.is(r.exitCode, 0, r.stderr);
   t.regex(r.stdout, /^port 2222$/m);
   t.notRegex(r.stdout, /^proxycommand /m);
+});
+
+test('corelab status shows each node\'s SSH forward with the guest port it goes to', (t) => {
+  const n = { name: 'node01', address: '192.168.0.10', user: 'core', sshPort: 40022, guestSshPort: 2345, console: '/tmp/c.log' };
+  t.is(nodeStatusLine(n, true), '  node01     192.168.0.10    running  ssh core@127.0.0.1:40022 (guest port 2345)  console /tmp/c.log');
+  t.is(nodeStatusLine({ ...n, guestSshPort: 22 }, false), '  node01     192.168.0.10    off      ssh core@127.0.0.1:40022 (guest port 22)  console /tmp/c.log');
+  t.is(nodeStatusLine({ ...n, guestSshPort: undefined }, true), '  node01     192.168.0.10    running  ssh core@127.0.0.1:40022  console /tmp/c.log', 'a state written before the guest port was kept');
 });

@@ -50,6 +50,7 @@ function sleeper(): number {
 test.serial('stateProblem: only entries like the ones corelab writes', (t) => {
   const tmp = tmpdir();
   t.is(stateProblem(state('corelab-ok-abc123', join(tmp, 'corelab-ok-abc123')), 'corelab-ok-abc123'), undefined);
+  t.is(stateProblem(state('corelab-ok-abc123', join(tmp, 'corelab-ok-abc123'), { nodes: [{ name: 'n', address: '', user: 'core', sshPort: 2222, guestSshPort: 2345, console: '' }] }), 'corelab-ok-abc123'), undefined);
   const bad: Array<[unknown, string, RegExp]> = [
     [state('../../x', join(tmp, 'corelab-x')), '../../x', /is not a corelab lab name/],
     [state('corelab-a/../../x', join(tmp, 'corelab-x')), 'corelab-a', /is not a corelab lab name/],
@@ -64,6 +65,8 @@ test.serial('stateProblem: only entries like the ones corelab writes', (t) => {
     [state('corelab-a', join(tmp, 'corelab-a'), { ownerPid: -1 }), 'corelab-a', /owner pid -1 is not/],
     [state('corelab-a', join(tmp, 'corelab-a'), { nodes: [{ name: 'n', address: '', user: '-oProxyCommand=x', sshPort: 22, console: '' }] }), 'corelab-a', /user/],
     [state('corelab-a', join(tmp, 'corelab-a'), { nodes: [{ name: 'n', address: '', user: 'core', sshPort: 22, qemuPid: 1, console: '' }] }), 'corelab-a', /qemu pid 1/],
+    [state('corelab-a', join(tmp, 'corelab-a'), { nodes: [{ name: 'n', address: '', user: 'core', sshPort: 2222, guestSshPort: 0, console: '' }] }), 'corelab-a', /guest ssh port 0 is not a port/],
+    [state('corelab-a', join(tmp, 'corelab-a'), { nodes: [{ name: 'n', address: '', user: 'core', sshPort: 2222, guestSshPort: '2345' as unknown as number, console: '' }] }), 'corelab-a', /guest ssh port "2345" is not a port/],
     ['a string', 'corelab-a', /not a JSON object/],
   ];
   for (const [s, base, re] of bad) t.regex(stateProblem(s, base) ?? 'accepted', re, JSON.stringify(s));

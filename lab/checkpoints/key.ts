@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { execa } from 'execa';
 import { PROJECT_DIR } from '../util/paths.js';
-import type { Scenario } from '../scenario/model.js';
+import type { Scenario, ScenarioNode } from '../scenario/model.js';
 import { FORMAT, type Inputs } from './layout.js';
 import { listCheckpoints, walk } from './store.js';
 
@@ -51,8 +51,14 @@ export interface KeyContext {
   artifacts: Record<string, string>;
 }
 
+/**
+ * A scenario as keys see it: its nodes may carry the guest port of their SSH forward, which the plan
+ * derives from their configs (lab/cluster/plan.ts PlannedNode); it counts with the other forwards.
+ */
+export type KeyedScenario = Omit<Scenario, 'nodes'> & { nodes: Array<ScenarioNode & { guestSshPort?: number }> };
+
 /** What decides the lab's state after step `afterStep`, component by component. */
-function checkpointInputs(plan: Scenario, afterStep: number, ctx: KeyContext): Inputs {
+function checkpointInputs(plan: KeyedScenario, afterStep: number, ctx: KeyContext): Inputs {
   const inputs: Inputs = {
     format: String(FORMAT),
     lab: ctx.lab,
@@ -66,7 +72,8 @@ function checkpointInputs(plan: Scenario, afterStep: number, ctx: KeyContext): I
   };
   for (const n of plan.nodes) {
     inputs[`config:${n.name}`] = sha(n.config);
-    inputs[`machine:${n.name}`] = sha(JSON.stringify({ address: n.address, memoryMb: n.memoryMb, cpus: n.cpus, drive: n.drive, ports: n.ports }));
+    // The SSH forward's guest port with the published ports (absent in a plan made without one: not hashed).
+    inputs[`machine:${n.name}`] = sha(JSON.stringify({ address: n.address, memoryMb: n.memoryMb, cpus: n.cpus, drive: n.drive, ports: n.ports, guestSshPort: n.guestSshPort }));
   }
   // Steps as they act, not as they are written: line numbers and notes do not change the state.
   inputs.steps = sha(JSON.stringify(plan.steps.slice(0, afterStep + 1).map(({ line: _l, note: _n, ...s }) => s)));
@@ -78,7 +85,7 @@ function keyOf(inputs: Inputs): string {
 }
 
 /** The checkpoints a scenario marks, in step order, with their keys for this lab. */
-export function checkpointPoints(plan: Scenario, ctx: KeyContext): CheckpointPoint[] {
+export function checkpointPoints(plan: KeyedScenario, ctx: KeyContext): CheckpointPoint[] {
   return plan.steps
     .filter((s) => s.checkpoint)
     .map((s) => {
@@ -88,7 +95,7 @@ export function checkpointPoints(plan: Scenario, ctx: KeyContext): CheckpointPoi
 }
 
 /** Why no saved checkpoint matches a point, in one line, from the closest one saved for the same scenario. */
-export function whyNoMatch(point: CheckpointPoint, plan: Scenario): string {
+export function whyNoMatch(point: CheckpointPoint, plan: KeyedScenario): string {
   const same = listCheckpoints()
     .filter((m) => m.scenario === plan.name && m.checkpoint === point.name)
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
@@ -97,14 +104,14 @@ export function whyNoMatch(point: CheckpointPoint, plan: Scenario): string {
   return `checkpoint "${point.name}" saved ${same.createdAt} is stale: ${changed.map((k) => describe(k, plan)).join(', ')} changed since`;
 }
 
-function describe(component: string, plan: Scenario): string {
+function describe(component: string, plan: KeyedScenario): string {
   const [kind, node] = component.split(':');
   const n = plan.nodes.find((x) => x.name === node);
   switch (kind) {
     case 'config':
       return `${node}'s config (${n ? relative(process.cwd(), n.configFile) : '?'})`;
     case 'machine':
-      return `${node}'s address, memory, cpus, drive or ports`;
+      return `${node}'s address, memory, cpus, drive, ports or guest SSH port`;
     case 'steps':
       return 'the steps up to it';
     case 'lab':

@@ -81,12 +81,15 @@ export function statusText(): string {
   const lines: string[] = [];
   for (const l of labs) {
     lines.push(`${l.name}  scenario ${l.scenario}  ${l.error ? 'failed' : l.ready ? 'ready' : 'booting'}  owner pid ${l.ownerPid}  since ${l.startedAt}`);
-    for (const n of l.nodes) {
-      const state = n.qemuPid && alive(n.qemuPid) ? 'running' : 'off';
-      lines.push(`  ${n.name.padEnd(10)} ${n.address.padEnd(15)} ${state.padEnd(8)} ssh ${n.user}@127.0.0.1:${n.sshPort}  console ${n.console}`);
-    }
+    for (const n of l.nodes) lines.push(nodeStatusLine(n, !!n.qemuPid && alive(n.qemuPid)));
   }
   return lines.join('\n') + '\n';
+}
+
+/** One node in `corelab status`: its address, whether it runs, its SSH forward and the guest port it goes to, its console. */
+export function nodeStatusLine(n: LabState['nodes'][number], running: boolean): string {
+  const guest = n.guestSshPort ? ` (guest port ${n.guestSshPort})` : '';
+  return `  ${n.name.padEnd(10)} ${n.address.padEnd(15)} ${(running ? 'running' : 'off').padEnd(8)} ssh ${n.user}@127.0.0.1:${n.sshPort}${guest}  console ${n.console}`;
 }
 
 /** `corelab down`: asks the owner to tear its lab down and waits until it has. */

@@ -1,10 +1,15 @@
 import type { Accel } from '../machine/accel.js';
+import type { NodeAgent } from '../guestconfig/nodeconfig.js';
 import type { BootProfile } from './bootprofile.js';
 
 /** What the report says of one node: filled in by the lab as it boots and tears down. */
 export interface NodeFacts {
   name: string;
   address: string;
+  /** Who applied its config in the guest (the plan decided it from the config and the image). */
+  agent: NodeAgent;
+  /** The guest port the lab's SSH forward goes to: where the config's sshd.socket listens, else 22. */
+  guestSshPort: number;
   bootStartedAt?: string;
   /** Time from QEMU start to the first command over SSH. */
   bootMs?: number;

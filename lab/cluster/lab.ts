@@ -144,7 +144,7 @@ export class Lab implements LabView {
       ready: this.ready,
       error,
       startedAt: this.startedAt,
-      nodes: [...this.nodes.values()].map((n) => ({ name: n.plan.name, address: n.plan.address, user: n.guest.user, sshPort: n.sshPort, qemuPid: n.machine.pid, console: n.machine.consoleLog })),
+      nodes: [...this.nodes.values()].map((n) => ({ name: n.plan.name, address: n.plan.address, user: n.guest.user, sshPort: n.sshPort, guestSshPort: n.plan.guestSshPort, qemuPid: n.machine.pid, console: n.machine.consoleLog })),
     });
   }
 
@@ -167,7 +167,7 @@ export class Lab implements LabView {
       if (i > 0 && stagger > 0) await new Promise((r) => setTimeout(r, stagger));
       startedAt.set(n, Date.now());
       await n.machine.start();
-      log(`${n.plan.name}: QEMU pid ${n.machine.pid}, ${n.plan.address} on the lab switch, ssh 127.0.0.1:${n.sshPort}`);
+      log(`${n.plan.name}: QEMU pid ${n.machine.pid}, ${n.plan.address} on the lab switch, ssh 127.0.0.1:${n.sshPort} to guest port ${n.plan.guestSshPort}${n.plan.guestSshPort === 22 ? '' : ' (the config\'s sshd.socket)'}, config applied by ${n.plan.agent}`);
     }
     this.saveState();
     const t0 = Date.now();

@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import getPort from 'get-port';
-import type { ScenarioNode } from '../scenario/model.js';
 import { Machine } from '../machine/machine.js';
 import { nodeMemory } from '../machine/boot.js';
 import { ConsoleWatch } from '../machine/console.js';
@@ -16,13 +15,14 @@ import { render, type Vars } from '../util/template.js';
 import { log, warn } from '../util/log.js';
 import type { HostServices } from './services.js';
 import type { NodeFacts } from './facts.js';
-import type { Plan } from './plan.js';
+import type { Plan, PlannedNode } from './plan.js';
 
 export interface LabNode {
-  plan: ScenarioNode;
+  plan: PlannedNode;
   machine: Machine;
   guest: GuestChannel;
   console: ConsoleWatch;
+  /** The host port (127.0.0.1) of its SSH forward; it goes to plan.guestSshPort in the guest. */
   sshPort: number;
   /** What the report says of it (boot time, memory), kept in the lab's facts. */
   facts: NodeFacts;
@@ -49,9 +49,10 @@ export interface SavedNode {
 
 /**
  * A node's machine and SSH channel (nothing is started): its config rendered for its image and
- * delivered (config drive or fw_cfg), or the checkpoint's; host ports picked for SSH and `ports:`.
+ * delivered (config drive or fw_cfg), or the checkpoint's; host ports picked for SSH (forwarded to
+ * the guest port the plan found for its sshd) and `ports:`.
  */
-export async function makeNode(ctx: NodeContext, n: ScenarioNode, saved?: SavedNode): Promise<LabNode> {
+export async function makeNode(ctx: NodeContext, n: PlannedNode, saved?: SavedNode): Promise<LabNode> {
   const dir = join(ctx.dir, n.name);
   mkdirSync(dir);
   const lanMac = macFor(ctx.labByte, 0, n.index);
@@ -83,12 +84,12 @@ export async function makeNode(ctx: NodeContext, n: ScenarioNode, saved?: SavedN
     accel: ctx.plan.accel,
     ...delivered,
     extraDrives: ctx.artifactsDrive ? [ctx.artifactsDrive] : [],
-    netArgs: nodeNetArgs(ctx.services.switch, lanMac, hostMac, sshPort, forwards, published),
+    netArgs: nodeNetArgs(ctx.services.switch, lanMac, hostMac, { hostPort: sshPort, guestPort: n.guestSshPort }, forwards, published),
     backing: saved?.disk,
     incoming: saved?.state,
   });
-  const guest = new GuestChannel(n.name, sshPort, user, ctx.key);
-  const facts: NodeFacts = { name: n.name, address: n.address, maxRssMb: 0 };
+  const guest = new GuestChannel(n.name, sshPort, user, ctx.key, n.guestSshPort);
+  const facts: NodeFacts = { name: n.name, address: n.address, agent: n.agent, guestSshPort: n.guestSshPort, maxRssMb: 0 };
   return { plan: n, machine, guest, sshPort, console: new ConsoleWatch(n.name, machine.consoleLog), facts };
 }
 

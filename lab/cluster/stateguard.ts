@@ -14,7 +14,8 @@ export interface LabState {
   ready: boolean;
   error?: string;
   startedAt: string;
-  nodes: Array<{ name: string; address: string; user: string; sshPort: number; qemuPid?: number; console: string }>;
+  /** sshPort: the host port (127.0.0.1) of the node's SSH forward; guestSshPort: where it goes in the guest (22 when absent). */
+  nodes: Array<{ name: string; address: string; user: string; sshPort: number; guestSshPort?: number; qemuPid?: number; console: string }>;
 }
 
 /**
@@ -40,6 +41,7 @@ export function stateProblem(s: unknown, fileBase: string): string | undefined {
     if (!n || typeof n !== 'object' || typeof n.name !== 'string' || !/^[a-z][a-z0-9-]{0,62}$/.test(n.name)) return `a node's name ${JSON.stringify(n?.name)} is not a node name`;
     if (typeof n.user !== 'string' || !/^[a-z_][a-z0-9_-]{0,31}$/.test(n.user)) return `node ${n.name}'s user ${JSON.stringify(n.user)} is not a user name`;
     if (!Number.isInteger(n.sshPort) || n.sshPort < 1 || n.sshPort > 65535) return `node ${n.name}'s ssh port ${JSON.stringify(n.sshPort)} is not a port`;
+    if (n.guestSshPort !== undefined && (!Number.isInteger(n.guestSshPort) || n.guestSshPort < 1 || n.guestSshPort > 65535)) return `node ${n.name}'s guest ssh port ${JSON.stringify(n.guestSshPort)} is not a port`;
     if (n.qemuPid !== undefined && !isPid(n.qemuPid)) return `node ${n.name}'s qemu pid ${JSON.stringify(n.qemuPid)} is not a process id`;
   }
   return undefined;

@@ -44,13 +44,19 @@ export class Switch {
   }
 }
 
+/** A host port on 127.0.0.1 forwarded to a guest port (SSH, a node's `ports:`). */
+export interface HostForward {
+  hostPort: number;
+  guestPort: number;
+}
+
 /**
  * QEMU arguments for a node's two NICs: eth0 on the lab switch (its static address comes from the
  * config drive), eth1 in user mode with restrict=on, so the guest reaches nothing but the host ports
- * forwarded here (SSH in; host services out).
+ * forwarded here (SSH in, to the port the guest's sshd listens on; host services out).
  */
-export function nodeNetArgs(sw: Switch, lanMac: string, hostMac: string, sshPort: number, forwards: GuestForward[], published: Array<{ guestPort: number; hostPort: number }> = []): string[] {
-  const user = ['user', 'id=host', 'restrict=on', 'net=10.0.2.0/24', `hostfwd=tcp:127.0.0.1:${sshPort}-:22`];
+export function nodeNetArgs(sw: Switch, lanMac: string, hostMac: string, ssh: HostForward, forwards: GuestForward[], published: HostForward[] = []): string[] {
+  const user = ['user', 'id=host', 'restrict=on', 'net=10.0.2.0/24', `hostfwd=tcp:127.0.0.1:${ssh.hostPort}-:${ssh.guestPort}`];
   for (const p of published) user.push(`hostfwd=tcp:127.0.0.1:${p.hostPort}-:${p.guestPort}`);
   for (const f of forwards) user.push(`guestfwd=tcp:${f.guestAddr}:${f.guestPort}-cmd:socat - TCP:127.0.0.1:${f.hostPort}`);
   return [

@@ -45,7 +45,8 @@ export class GuestChannel {
   private client?: Client;
   private connecting?: Promise<Client>;
 
-  constructor(readonly node: string, readonly port: number, readonly user: string, private key: LabKey) {}
+  /** port: the host end of the node's SSH forward; guestPort: where it goes in the guest (for messages). */
+  constructor(readonly node: string, readonly port: number, readonly user: string, private key: LabKey, readonly guestPort = 22) {}
 
   private connect(readyTimeoutMs = 30_000): Promise<Client> {
     if (this.client) return Promise.resolve(this.client);
@@ -83,7 +84,7 @@ export class GuestChannel {
    * timeout with what the console showed last.
    */
   async waitReady(opts: { timeoutMs: number; signal?: AbortSignal; alive: () => boolean; consoleTail: () => string }): Promise<void> {
-    await waitUntil(`${this.node} to accept SSH on 127.0.0.1:${this.port}`, async () => {
+    await waitUntil(`${this.node} to accept SSH on 127.0.0.1:${this.port} (guest port ${this.guestPort})`, async () => {
       if (!opts.alive()) throw new LabError(`${this.node}: QEMU exited while the guest was booting; console:\n${opts.consoleTail()}`);
       try {
         const r = await this.run('true', { timeoutMs: 30_000 });

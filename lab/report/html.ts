@@ -27,8 +27,9 @@ pre{background:#f4f4f4;padding:6px;max-height:300px;overflow:auto;white-space:pr
 `;
 
 /**
- * A self-contained report.html: per scenario, a timeline with one lane per node (boot, then each
- * step on that node) and a lane for the lab and the host, then every step with its command and
+ * A self-contained report.html: per scenario, its nodes (who applied each one's config, the guest
+ * port of its SSH forward), a timeline with one lane per node (boot, then each step on that node)
+ * and a lane for the lab and the host, then every step with its command and
  * output; console logs are linked. The data is embedded as JSON and drawn by a small script.
  */
 export function htmlReport(results: ScenarioResult[], consoleBase: (r: ScenarioResult) => string = () => ''): string {
@@ -56,10 +57,13 @@ ${ATTEMPTS_SCRIPT}  const cp = r.checkpoint;
   else if (cp && cp.coldReason) root.append(el('p', { className: 'checkpoint' }, 'cold run: ' + cp.coldReason));
   for (const x of (cp && cp.saved) || []) root.append(el('p', { className: 'checkpoint' }, 'saved checkpoint "' + x.name + '" in ' + secs(x.ms)));
   const lanes = [...r.nodes.map((n) => n.name), 'lab', 'host'];
+  const how = {};
+  for (const n of r.nodes) if (n.agent) how[n.name] = 'config applied by ' + n.agent + ', SSH forwarded to guest port ' + (n.guestSshPort || 22);
+  if (Object.keys(how).length) root.append(el('ul', { className: 'nodes' }, ...r.nodes.filter((n) => how[n.name]).map((n) => el('li', {}, n.name + ' ' + n.address + ': ' + how[n.name]))));
   const tl = el('div', { className: 'timeline' });
   const laneEls = {};
   for (const name of lanes) {
-    const lane = el('div', { className: 'lane' }, el('div', { className: 'lane-name' }, name));
+    const lane = el('div', { className: 'lane' }, el('div', how[name] ? { className: 'lane-name', title: how[name] } : { className: 'lane-name' }, name));
     lane.dataset.lane = name;
     laneEls[name] = lane;
     tl.append(lane);

@@ -22,6 +22,8 @@ import type { Scenario } from '../scenario/model.js';
 import { ARTIFACTS, howToSupply, resolveArtifact, type ResolvedArtifact } from '../images/artifacts.js';
 import { impliedArtifacts } from '../guestconfig/units.js';
 import { lintNodeConfig } from '../guestconfig/lint.js';
+import { guestSshPort, nodeAgent } from '../guestconfig/nodeconfig.js';
+import { render } from '../util/template.js';
 import { requireTools, RUN_TOOLS } from '../host/tools.js';
 import { section, warn } from '../util/log.js';
 import { cachedContainer, type ImportedContainer } from '../images/containerarchive.js';
@@ -61,7 +63,11 @@ export function checkScenario(s: Scenario, catalog: Catalog): CheckedScenario {
   if (problems.some((p) => p.severity !== 'warning')) throw new FileProblems(shown, problems);
   for (const p of problems) warn(formatProblem({ ...p, severity: undefined }, shown));
   const artifactNames = [...new Set([...s.requires, ...impliedArtifacts(entry!, s.nodes.map((n) => n.config))])];
-  return { ...s, entry: entry!, artifactNames };
+  const nodes = s.nodes.map((n) => {
+    const agent = nodeAgent(entry!, n.config);
+    return { ...n, agent, guestSshPort: guestSshPort(render(n.config, sample), agent) };
+  });
+  return { ...s, nodes, entry: entry!, artifactNames };
 }
 
 /** A problem with a scenario's `image:` name, with the closest catalog name. */

@@ -34,7 +34,7 @@ export function scenarioResult(startedAt: string, steps: Array<[string, number]>
     durationMs: t,
     accel: 'tcg',
     phases: { image: 100, boot: 95_000 },
-    nodes: boot.map((ms, i) => ({ name: `node0${i}`, address: `192.168.0.1${i}`, bootStartedAt: new Date(t0 + 5000).toISOString(), bootMs: ms, maxRssMb: 700, console: `consoles/node0${i}.log` })),
+    nodes: boot.map((ms, i) => ({ name: `node0${i}`, address: `192.168.0.1${i}`, agent: 'cloud-init' as const, guestSshPort: 22, bootStartedAt: new Date(t0 + 5000).toISOString(), bootMs: ms, maxRssMb: 700, console: `consoles/node0${i}.log` })),
     steps: results,
   };
 }
