@@ -186,13 +186,16 @@ test('node configs are linted for the keys their image reads: RancherOS rancher:
   // Flatcar: coreos-cloudinit has no runcmd or packages.
   const flatcar = problems(t, on('flatcar-stable'), { 'cloud-config.yaml': '#cloud-config\nruncmd: [ls]\ncoreos:\n  etcd2: {}\n' }).format();
   t.regex(flatcar, /cloud-config\.yaml:2:1: unknown key "runcmd" in the cloud-config \(flatcar-stable reads it with coreos-cloudinit\)/);
-  // Flatcar takes Ignition JSON too, checked as JSON; labos does not.
+  // Flatcar and labos take Ignition JSON too, checked as JSON; RancherOS does not.
   const tree = tempTree({ ...scenario(on('flatcar-stable')), 'cloud-config.yaml': '{"ignition": {"version": "3.3.0"}}\n' });
   t.teardown(tree.remove);
   t.is(loadScenario(tree.dir).image, 'flatcar-stable');
-  t.regex(problems(t, on('flatcar-stable'), { 'cloud-config.yaml': '{"ignition": {}}\n' }).format(), /cloud-config\.yaml:1:1: an Ignition config needs ignition\.version/);
+  t.regex(problems(t, on('flatcar-stable'), { 'cloud-config.yaml': '{"ignition": {}}\n' }).format(), /cloud-config\.yaml:1:2: an Ignition config needs ignition\.version/);
   t.regex(problems(t, on('flatcar-stable'), { 'cloud-config.yaml': '{"ignition":\n  {"version": "3.3.0",}}\n' }).format(), /cloud-config\.yaml:2:\d+: not valid JSON/);
-  t.regex(problems(t, GOOD, { 'cloud-config.yaml': '{"ignition": {"version": "3.3.0"}}\n' }).format(), /must start with the line "#cloud-config"/);
+  t.regex(problems(t, on('rancheros-1.5.8'), { 'cloud-config.yaml': '{"ignition": {"version": "3.3.0"}}\n' }).format(), /must start with the line "#cloud-config"/);
+  const labos = tempTree({ ...scenario(GOOD), 'cloud-config.yaml': '{"ignition": {"version": "2.0.0"}}\n' });
+  t.teardown(labos.remove);
+  t.is(loadPlan(labos.dir).image, 'labos');
 });
 
 test('the Flatcar and RancherOS variants load from their files, next to the labos scenario.yaml', (t) => {

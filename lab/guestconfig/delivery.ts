@@ -7,7 +7,8 @@ import { IgnitionConfig, isIgnition } from './ignition.js';
 
 /**
  * How one node's config reaches its image: a config drive (config-2 or cidata) for a cloud-config,
- * or Ignition through QEMU's fw_cfg for an Ignition JSON on images that take it (Flatcar). Never both:
+ * or Ignition through QEMU's fw_cfg for an Ignition JSON on images that take it (Flatcar, labos;
+ * for labos a 2.x config is translated to 3.3.0, see IgnitionConfig.forImage). Never both:
  * Flatcar's coreos-cloudinit is skipped when Ignition got a config.
  */
 export type Delivery =
@@ -19,7 +20,7 @@ export function deliveryFor(entry: CatalogEntry, config: string, id: NodeIdentit
     if (!entry.config.includes('ignition-fw_cfg') || !entry.fwCfgName) {
       throw new LabError(`${entry.name} does not read Ignition configs; give its nodes a #cloud-config`, { fix: `it takes: ${entry.config.join(', ')}` });
     }
-    return { kind: 'fw_cfg', name: entry.fwCfgName, content: IgnitionConfig.parse(config).toString() };
+    return { kind: 'fw_cfg', name: entry.fwCfgName, content: IgnitionConfig.forImage(entry, config).toString() };
   }
   const drives = entry.config.filter((c): c is DriveKind => c === 'config-2' || c === 'cidata');
   const drive = preferred && drives.includes(preferred) ? preferred : drives[0];

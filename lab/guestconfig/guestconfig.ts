@@ -1,9 +1,11 @@
 /**
  * The guestconfig layer (lab/guestconfig/): a node's config as its image needs it. It owns one
  * editable document per format (cloudconfig.ts, ignition.ts) that every addition of the lab goes
- * through (this file: key, network, hostname, units from units.ts), how the result reaches the
- * guest (delivery.ts: a config drive from configdrive.ts, or fw_cfg) and the node-config lint
- * (lint.ts). It imports machine/, images/ and below, never checkpoints/ or cluster/.
+ * through (this file: key, network, hostname, units from units.ts), the translation of Ignition
+ * spec 2.x configs to 3.3.0 for an Ignition that reads 3.x only (ignition2to3.ts, with the 2.x keys
+ * in ignition2schema.ts), how the result reaches the guest (delivery.ts: a config drive from
+ * configdrive.ts, or fw_cfg) and the node-config lint (lint.ts, ignitionlint.ts; jsonpos.ts finds
+ * a JSON key's line). It imports machine/, images/ and below, never checkpoints/ or cluster/.
  */
 import type { CatalogEntry } from '../images/catalog.js';
 import type { NodeIdentity } from './configdrive.js';
@@ -19,7 +21,9 @@ import type { GuestUnit } from './units.js';
  * (Flatcar) or rancher.network.interfaces (RancherOS), matched by MAC, and its key in
  * ssh_authorized_keys. An Ignition config gets the key for the image's user, the hostname when it
  * sets none, and the network files, in the document itself (never a second channel). Then the
- * units the lab adds (units.ts) are merged in. What the config sets itself is left alone.
+ * units the lab adds (units.ts) are merged in. What the config sets itself is left alone. For an
+ * image whose Ignition reads spec 3.x only (labos), a 2.x config is translated to 3.3.0 first and
+ * the additions go into the translation.
  */
 export function guestConfig(entry: CatalogEntry, config: string, id: NodeIdentity, units: GuestUnit[] = []): string {
   if (isIgnition(config)) return ignitionConfig(entry, config, id, units);
@@ -42,11 +46,11 @@ export function guestConfig(entry: CatalogEntry, config: string, id: NodeIdentit
 }
 
 function ignitionConfig(entry: CatalogEntry, json: string, id: NodeIdentity, units: GuestUnit[]): string {
-  const ign = IgnitionConfig.parse(json);
-  if (!ign.hasFile(/^\/etc\/systemd\/network\//)) for (const u of networkUnits(id)) ign.addFile(`/etc/systemd/network/${u.name}`, u.content);
+  const ign = IgnitionConfig.forImage(entry, json);
+  if (!ign.hasNetwork()) for (const u of networkUnits(id)) ign.addFile(`/etc/systemd/network/${u.name}`, u.content);
   ign.mergeUnits(units);
   ign.addUserKey(entry.user, id.sshPublicKey);
-  if (!ign.hasFile(/^\/etc\/hostname$/)) ign.addFile('/etc/hostname', id.hostname, true);
+  if (!ign.hasFile(/^\/etc\/hostname$/)) ign.addFile('/etc/hostname', id.hostname);
   return ign.toString();
 }
 

@@ -4,6 +4,7 @@ import { YamlSource, closest, type Problem } from '../scenario/yamlsource.js';
 import { render } from '../util/template.js';
 import type { CatalogEntry, ConfigAgent } from '../images/catalog.js';
 import { isIgnition } from './ignition.js';
+import { lintIgnition } from './ignitionlint.js';
 
 /** Top-level keys of a cloud-config that labos understands: cloud-init 22.4's, plus coreos. */
 const CLOUD_INIT_KEYS = [
@@ -28,12 +29,13 @@ const UNIT_KEYS = ['name', 'content', 'command', 'enable', 'runtime', 'mask', 'd
 /**
  * Checks a node's cloud-config without booting: the #cloud-config header, YAML validity (after
  * the lab's {{placeholders}} are filled with sample values), and the keys the image's agent reads
- * (labos's cloud-init when no image is given). An image that reads Ignition may get a JSON config.
+ * (labos's cloud-init when no image is given). An image that reads Ignition may get a JSON config,
+ * checked by ignitionlint.ts (for labos: also what its translation from spec 2.x cannot carry over).
  */
 export function lintNodeConfig(file: string, text: string, sampleVars: Record<string, string>, image?: CatalogEntry): Problem[] {
   const shown = relative(process.cwd(), file) || file;
   const problems: Problem[] = [];
-  if (image?.config.includes('ignition-fw_cfg') && isIgnition(text)) return lintIgnition(shown, render(text, sampleVars));
+  if (image?.config.includes('ignition-fw_cfg') && isIgnition(text)) return lintIgnition(shown, render(text, sampleVars), image);
   const agent = image?.agent ?? 'cloud-init';
   if (!text.startsWith('#cloud-config')) {
     problems.push({ file: shown, line: 1, column: 1, message: 'a node config must start with the line "#cloud-config"', fix: 'add "#cloud-config" as its first line (cloud-init ignores user data without it)' });
@@ -63,18 +65,5 @@ function checkUnit(src: YamlSource, unit: Node): void {
   if (cmd && (!isScalar(cmd) || !commands.includes(String(cmd.value)))) {
     const near = isScalar(cmd) ? closest(String(cmd.value), commands) : undefined;
     src.problem(cmd, `unknown unit command "${isScalar(cmd) ? cmd.value : '?'}"`, near ? `did you mean "${near}"?` : `use one of: ${commands.join(', ')}`);
-  }
-}
-
-/** An Ignition config: JSON with ignition.version (the lab adds its key and the hostname). */
-function lintIgnition(shown: string, text: string): Problem[] {
-  try {
-    const ign = JSON.parse(text) as { ignition?: { version?: unknown } };
-    if (typeof ign?.ignition?.version === 'string') return [];
-    return [{ file: shown, line: 1, column: 1, message: 'an Ignition config needs ignition.version', fix: 'add "ignition": { "version": "3.3.0" }' }];
-  } catch (err) {
-    const pos = Number((err as Error).message.match(/position (\d+)/)?.[1] ?? 0);
-    const before = text.slice(0, pos).split('\n');
-    return [{ file: shown, line: before.length, column: before[before.length - 1].length + 1, message: `not valid JSON: ${(err as Error).message}`, fix: 'Ignition configs are JSON; check the quotes and commas here' }];
   }
 }

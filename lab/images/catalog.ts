@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Node } from 'yaml';
+import { isScalar, type Node } from 'yaml';
 import { count } from '../util/counters.js';
 import { LabError } from '../util/errors.js';
 import { PROJECT_DIR } from '../util/paths.js';
@@ -56,6 +56,12 @@ export interface CatalogEntry {
   user: string;
   config: ConfigDelivery[];
   fwCfgName?: string;
+  /**
+   * The Ignition config spec the image's Ignition reads, when it reads only 3.x (ignition_spec: 3,
+   * labos's Debian Ignition 2.14): corelab translates a 2.x config to 3.3.0 before it is delivered.
+   * Absent: an Ignition config is passed through as written (Flatcar's Ignition reads 2.x itself).
+   */
+  ignitionSpec?: 3;
   /** Reads the #cloud-config (default cloud-init). */
   agent: ConfigAgent;
   memory: number;
@@ -65,7 +71,7 @@ export interface CatalogEntry {
 
 export type Catalog = Map<string, CatalogEntry>;
 
-const ENTRY_KEYS = ['description', 'base', 'build', 'files', 'digests', 'format', 'boot', 'cmdline', 'user', 'config', 'fw_cfg_name', 'agent', 'memory', 'machine'];
+const ENTRY_KEYS = ['description', 'base', 'build', 'files', 'digests', 'format', 'boot', 'cmdline', 'user', 'config', 'fw_cfg_name', 'ignition_spec', 'agent', 'memory', 'machine'];
 const AGENTS = ['cloud-init', 'coreos-cloudinit', 'rancheros'] as const;
 const FORMATS = ['qcow2', 'iso', 'kernel+initrd'] as const;
 const BOOTS = ['disk', 'kernel'] as const;
@@ -129,6 +135,7 @@ function readEntry(src: YamlSource, name: string, keyNode: Node, node: Node | nu
   const fwCfgName = str('fw_cfg_name');
   if (config.includes('ignition-fw_cfg') && !fwCfgName) src.problem(m.get('config')?.value, `${name} delivers Ignition by fw_cfg but has no fw_cfg_name`, 'add fw_cfg_name: opt/org.flatcar-linux/config');
 
+  const ignitionSpec = readIgnitionSpec(src, m, name, config);
   const memory = m.has('memory') ? src.int(m.get('memory')!.value, `${name}.memory`, 256) : undefined;
   const entry: CatalogEntry = {
     name,
@@ -143,11 +150,22 @@ function readEntry(src: YamlSource, name: string, keyNode: Node, node: Node | nu
     user: str('user') ?? '',
     config,
     fwCfgName,
+    ...(ignitionSpec ? { ignitionSpec } : {}),
     agent: oneOf('agent', AGENTS) ?? 'cloud-init',
     memory: memory ?? 0,
     machine: oneOf('machine', MACHINES) ?? 'pc',
   };
   return entry;
+}
+
+/** ignition_spec: 3 (the only value): the image's Ignition reads spec 3.x only; needs ignition-fw_cfg. */
+function readIgnitionSpec(src: YamlSource, m: Map<string, { value: Node | null }>, name: string, config: ConfigDelivery[]): 3 | undefined {
+  const node = m.get('ignition_spec')?.value;
+  if (!node) return undefined;
+  const spec = isScalar(node) ? node.value : undefined;
+  if (spec !== 3) src.problem(node, `${name}.ignition_spec must be 3 (an Ignition that reads spec 3.x only; leave it out for one that reads 2.x)`, 'ignition_spec: 3');
+  if (!config.includes('ignition-fw_cfg')) src.problem(node, `${name}.ignition_spec is set but ${name}.config has no ignition-fw_cfg`, 'add ignition-fw_cfg to config (and fw_cfg_name), or drop ignition_spec');
+  return spec === 3 ? 3 : undefined;
 }
 
 /** key_fingerprint (40 or 64 hex digits, spaces allowed) and key_url, which needs the fingerprint it is checked against. */

@@ -15,7 +15,7 @@ import { ensureLabos } from '../images/build.js';
 import { cachedImage } from '../images/fetch.js';
 import { findBuiltImage } from '../images/store.js';
 import { checkBuiltImage, checkPulledImage } from '../images/integrity.js';
-import { closest, FileProblems, type Problem } from '../scenario/yamlsource.js';
+import { closest, FileProblems, formatProblem, type Problem } from '../scenario/yamlsource.js';
 import { loadScenario, type LoadOptions } from '../scenario/loader.js';
 import { knownVariables } from '../scenario/variables.js';
 import type { Scenario } from '../scenario/model.js';
@@ -25,7 +25,7 @@ import { lintNodeConfig } from '../guestconfig/lint.js';
 import { guestSshPort, nodeAgent } from '../guestconfig/nodeconfig.js';
 import { render } from '../util/template.js';
 import { requireTools, RUN_TOOLS } from '../host/tools.js';
-import { section } from '../util/log.js';
+import { section, warn } from '../util/log.js';
 import { cachedContainer, type ImportedContainer } from '../images/containerarchive.js';
 import { requiredContainers } from '../scenario/rancher.js';
 import type { CheckedScenario, GuestImage, Plan } from '../cluster/plan.js';
@@ -58,7 +58,10 @@ export function checkScenario(s: Scenario, catalog: Catalog): CheckedScenario {
     linted.add(n.configFile);
     problems.push(...lintNodeConfig(n.configFile, n.config, sample, entry));
   }
-  if (problems.length) throw new FileProblems(relative(process.cwd(), s.file) || s.file, problems);
+  const shown = relative(process.cwd(), s.file) || s.file;
+  // Warnings (keys an Ignition ignores) are told, and stop nothing; with an error they are listed too.
+  if (problems.some((p) => p.severity !== 'warning')) throw new FileProblems(shown, problems);
+  for (const p of problems) warn(formatProblem({ ...p, severity: undefined }, shown));
   const artifactNames = [...new Set([...s.requires, ...impliedArtifacts(entry!, s.nodes.map((n) => n.config))])];
   const nodes = s.nodes.map((n) => {
     const agent = nodeAgent(entry!, n.config);

@@ -9,6 +9,13 @@ export interface Problem {
   column: number;
   message: string;
   fix?: string;
+  /** A warning does not stop a run (the default is an error, which does). */
+  severity?: 'warning';
+}
+
+/** "file:line:col: message" and its fix, as a user can jump to it; "warning: " before a warning's message. */
+export function formatProblem(p: Problem, path: string): string {
+  return `${p.file ?? path}:${p.line}:${p.column}: ${p.severity === 'warning' ? 'warning: ' : ''}${p.message}${p.fix ? `\n  fix: ${p.fix}` : ''}`;
 }
 
 /** All problems found in one file, printed as file:line:col lines a user can jump to. */
@@ -18,7 +25,7 @@ export class FileProblems extends LabError {
   }
 
   override format(): string {
-    return this.problems.map((p) => `${p.file ?? this.path}:${p.line}:${p.column}: ${p.message}${p.fix ? `\n  fix: ${p.fix}` : ''}`).join('\n');
+    return this.problems.map((p) => formatProblem(p, this.path)).join('\n');
   }
 }
 
