@@ -60,16 +60,16 @@ def systemctl(log: Logger, *args) -> bool:
 
 
 def unit_states(units: list) -> dict:
-    """{unit: (LoadState, NeedDaemonReload, DropInPaths)}; loading a unit reads new files."""
+    """{unit: (LoadState, NeedDaemonReload, DropInPaths, FragmentPath)}; loading a unit reads new files."""
     if not units:
         return {}
-    out, _ = subp.subp(["systemctl", "show", "-p", "Id,LoadState,NeedDaemonReload,DropInPaths"]
+    out, _ = subp.subp(["systemctl", "show", "-p", "Id,LoadState,NeedDaemonReload,DropInPaths,FragmentPath"]
                        + units, capture=True, rcs=[0, 1])
     states = {}
     for unit, block in zip(units, out.strip().split("\n\n")):
         props = dict(l.split("=", 1) for l in block.splitlines() if "=" in l)
         states[unit] = (props.get("LoadState", ""), props.get("NeedDaemonReload") == "yes",
-                        props.get("DropInPaths", "").split())
+                        props.get("DropInPaths", "").split(), props.get("FragmentPath", ""))
     return states
 
 
@@ -80,6 +80,7 @@ def handle(name: str, cfg: Config, cloud: Cloud, log: Logger, args: list) -> Non
         return
 
     touched, created = set(), set()  # units with new drop-ins / new unit files
+    written = {}  # unit -> the unit file written for it
     dropins = {}  # unit -> drop-in files written for it
     for key, (unit, prefix) in ENV_UNITS.items():
         opts = coreos.get(key)
@@ -106,6 +107,7 @@ def handle(name: str, cfg: Config, cloud: Cloud, log: Logger, args: list) -> Non
         if "content" in u:
             util.write_file(os.path.join(base, uname), u["content"], mode=0o644)
             created.add(uname)
+            written[uname] = os.path.join(base, uname)
             log.info("coreos: wrote %s/%s", base, uname)
             restart_networkd |= is_net
         for d in u.get("drop-ins") or u.get("drop_ins") or []:
@@ -120,13 +122,16 @@ def handle(name: str, cfg: Config, cloud: Cloud, log: Logger, args: list) -> Non
     # already loaded from older files (a unit loaded now sees the new files).
     # NeedDaemonReload misses a drop-in dir that did not exist when the unit was
     # loaded (e.g. etcd2 loaded early as another unit's After=), so compare the
-    # drop-ins systemd knows with the ones written.
+    # drop-ins systemd knows with the ones written. A unit file written where it overrides the one
+    # systemd loaded (e.g. /run/systemd/system/sshd.socket over /usr/lib's) is not "NeedDaemonReload"
+    # either: compare the fragment systemd uses with the file written.
     names = sorted(n for n in set(u.get("name") or "" for u in units) | touched | created
                    if n and not n.endswith(NET_SUFFIXES))
     states = unit_states(names)
-    if any((load == "loaded" and (need or not set(dropins.get(n, [])) <= set(paths)))
+    if any((load == "loaded" and (need or not set(dropins.get(n, [])) <= set(paths)
+                                  or (n in written and frag != written[n])))
            or (load != "loaded" and n in created)
-           for n, (load, need, paths) in states.items()):
+           for n, (load, need, paths, frag) in states.items()):
         systemctl(log, "daemon-reload")
         states = unit_states(names)
     if restart_networkd:
