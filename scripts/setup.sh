@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(openssh-client qemu-system-x86 qemu-utils vde2 mmdebstrap etcd-server etcd-client xorriso socat zstd e2fsprogs fdisk util-linux ca-certificates curl docker-registry skopeo umoci chromium)
+packages=(openssh-client qemu-system-x86 qemu-utils vde2 mmdebstrap etcd-server etcd-client xorriso socat zstd e2fsprogs fdisk ignition util-linux ca-certificates curl docker-registry skopeo umoci chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
