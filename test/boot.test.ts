@@ -8,7 +8,7 @@ import type { ImageFiles } from '../lab/images/store.js';
 import { tempTree } from './helpers/files.js';
 
 const catalog = loadCatalog();
-const labos: ImageFiles = { name: 'labos', dir: '/c/labos', key: 'k', disk: '/c/labos/disk.qcow2', kernel: '/c/labos/vmlinuz', initrd: '/c/labos/initrd.img', cmdline: 'root=/dev/vda console=ttyS0', };
+const labos: ImageFiles = { name: 'labos', dir: '/c/labos', key: 'k', disk: '/c/labos/disk.qcow2', kernel: '/c/labos/vmlinuz', initrd: '/c/labos/initrd.img', plainInitrd: '/c/labos/initrd-plain.img', cmdline: 'root=/dev/vda console=ttyS0' };
 const net = ['-netdev', 'vde,id=lan,sock=/sw', '-device', 'virtio-net-pci,netdev=lan,mac=52:54:00:01:00:00'];
 
 test('labos: the QEMU command line is byte for byte what Machine passed before boot specs', (t) => {
@@ -18,7 +18,7 @@ test('labos: the QEMU command line is byte for byte what Machine passed before b
     'qemu-system-x86_64', '-name', 'node00', '-machine', 'pc', '-accel', 'tcg,tb-size=256', '-m', '1024', '-smp', '2',
     '-nodefaults', '-no-user-config', '-display', 'none',
     '-chardev', 'file,id=console,path=/lab/node00/console.log,append=on', '-serial', 'chardev:console',
-    '-kernel', '/c/labos/vmlinuz', '-initrd', '/c/labos/initrd.img', '-append', 'root=/dev/vda console=ttyS0',
+    '-kernel', '/c/labos/vmlinuz', '-initrd', '/c/labos/initrd-plain.img', '-append', 'root=/dev/vda console=ttyS0',
     '-drive', 'if=virtio,file=/lab/node00/disk.qcow2,format=qcow2,cache=unsafe,discard=unmap',
     '-drive', 'if=virtio,file=/lab/node00/cidata.iso,format=raw,readonly=on',
     '-drive', 'if=virtio,file=/lab/artifacts.iso,format=raw,readonly=on',
@@ -27,6 +27,17 @@ test('labos: the QEMU command line is byte for byte what Machine passed before b
     '-qmp', 'unix:/lab/node00/qmp.sock,server=on,wait=off',
   ]);
   t.deepEqual(diskCreateArgs(labosBoot(labos), '/lab/node00/disk.qcow2'), ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', '/c/labos/disk.qcow2', '/lab/node00/disk.qcow2']);
+});
+
+test('labos: a node with an Ignition config by fw_cfg boots the Ignition initramfs, any other the plain one', (t) => {
+  const initrd = (d: { fwCfg?: { name: string; file: string } }) => {
+    const args = bootArgs(labosBoot(labos), { overlay: '/n/disk.qcow2', ...d });
+    return args[args.indexOf('-initrd') + 1];
+  };
+  t.is(initrd({ fwCfg: { name: 'opt/com.coreos/config', file: '/n/ignition.json' } }), '/c/labos/initrd.img');
+  t.is(initrd({}), '/c/labos/initrd-plain.img');
+  const { plainInitrd: _, ...older } = labos;
+  t.is(bootArgs(labosBoot({ ...older, plainInitrd: undefined as unknown as string }), { overlay: '/n/d' })[3], '/c/labos/initrd.img', 'an image with one initramfs boots it for every node');
 });
 
 test('Flatcar: the BIOS boots an overlay of the qcow2, no -kernel; Ignition by fw_cfg and no config drive', (t) => {

@@ -114,7 +114,7 @@ serial('corelab images import exits non-zero without a checkable digest, and kee
 async function fakeLabos(withDigests = true): Promise<string> {
   const dir = builtImageDir('labos', recipeHash(recipeDir('labos')));
   mkdirSync(dir, { recursive: true });
-  for (const [f, text] of Object.entries({ 'disk.qcow2': 'a stand-in disk', vmlinuz: 'a stand-in kernel', 'initrd.img': 'a stand-in initrd', cmdline: 'console=ttyS0 quiet\n' })) writeFileSync(join(dir, f), text);
+  for (const [f, text] of Object.entries({ 'disk.qcow2': 'a stand-in disk', vmlinuz: 'a stand-in kernel', 'initrd.img': 'a stand-in initrd', 'initrd-plain.img': 'a stand-in plain initrd', cmdline: 'console=ttyS0 quiet\n' })) writeFileSync(join(dir, f), text);
   if (withDigests) await writeImageManifest(dir, { name: 'labos', recipe: 'test' });
   else writeFileSync(join(dir, 'image.json'), JSON.stringify({ name: 'labos', recipe: 'test' }));
   return dir;
@@ -124,7 +124,7 @@ serial('a labos build folder records its files\' digests, and a file altered sin
   emptyCache(t);
   const dir = await fakeLabos();
   const manifest = JSON.parse(readFileSync(join(dir, 'image.json'), 'utf8'));
-  t.deepEqual(Object.keys(manifest.files).sort(), ['cmdline', 'disk.qcow2', 'initrd.img', 'vmlinuz']);
+  t.deepEqual(Object.keys(manifest.files).sort(), ['cmdline', 'disk.qcow2', 'initrd-plain.img', 'initrd.img', 'vmlinuz']);
   t.is(manifest.files['initrd.img'].sha256, sha('sha256', Buffer.from('a stand-in initrd')));
   const plan = loadScenario(LABOS);
   const g = await prepareGuestImage(plan);

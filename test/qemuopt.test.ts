@@ -23,7 +23,7 @@ function qemuSplit(opt: string): string[] {
   return [...out, cur];
 }
 
-const img = (dir: string): ImageFiles => ({ name: 'labos', dir, key: 'k', disk: `${dir}/disk.qcow2`, kernel: `${dir}/vmlinuz`, initrd: `${dir}/initrd.img`, cmdline: 'console=ttyS0' });
+const img = (dir: string): ImageFiles => ({ name: 'labos', dir, key: 'k', disk: `${dir}/disk.qcow2`, kernel: `${dir}/vmlinuz`, initrd: `${dir}/initrd.img`, plainInitrd: `${dir}/initrd-plain.img`, cmdline: 'console=ttyS0' });
 
 test('a lab folder with commas in it cannot add keys to any QEMU option', (t) => {
   const dir = '/tmp/corelab-x,format=raw,file=/etc/shadow/node,00';
@@ -61,7 +61,7 @@ test('normal paths: the labos QEMU argument list is byte for byte the one before
     'qemu-system-x86_64', '-name', 'node00', '-machine', 'pc', '-accel', 'tcg,tb-size=256', '-m', '1024', '-smp', '2',
     '-nodefaults', '-no-user-config', '-display', 'none',
     '-chardev', 'file,id=console,path=/lab/node00/console.log,append=on', '-serial', 'chardev:console',
-    '-kernel', '/c/labos/vmlinuz', '-initrd', '/c/labos/initrd.img', '-append', 'console=ttyS0',
+    '-kernel', '/c/labos/vmlinuz', '-initrd', '/c/labos/initrd-plain.img', '-append', 'console=ttyS0',
     '-drive', 'if=virtio,file=/lab/node00/disk.qcow2,format=qcow2,cache=unsafe,discard=unmap',
     '-drive', 'if=virtio,file=/lab/node00/cidata.iso,format=raw,readonly=on',
     '-drive', 'if=virtio,file=/lab/artifacts.iso,format=raw,readonly=on',

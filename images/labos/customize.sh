@@ -59,11 +59,31 @@ echo localhost > "$R/etc/hostname"
 # Python byte-code for everything in /usr: it is read-only on a node, nothing can be cached later.
 ch python3 -m compileall -q /usr/lib/python3/dist-packages >/dev/null 2>&1 || true
 
-# The systemd initramfs with Ignition and the labos module (files/etc/dracut.conf.d/labos.conf).
+# The systemd initramfs with Ignition and the labos module (files/etc/dracut.conf.d/labos.conf),
+# for nodes with an Ignition config.
 rm -f "$R/etc/dracut.conf.d/00-labos-build.conf"
 for k in "$R"/lib/modules/*; do
   ch dracut -q -f "/boot/initrd.img-${k##*/}" "${k##*/}"
 done
+
+# The initramfs of every other node: busybox, the six virtio modules and initrd/init (no udev,
+# no systemd, no Ignition), as /boot/initrd-plain.img-KVER.
+KVER=$(ls "$R/lib/modules" | sort -V | tail -1)
+I="$R/tmp/labos-initrd"
+rm -rf "$I"; mkdir -p "$I/bin" "$I/dev" "$I/proc" "$I/sys" "$I/root" "$I/lib/modules"
+cp "$R/bin/busybox" "$I/bin/busybox"
+for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk; do
+  f=$(find "$R/lib/modules/$KVER/kernel/drivers" -name "$m.ko*" | head -1)
+  [ -n "$f" ] || { echo "customize.sh: module $m.ko not found for $KVER" >&2; exit 1; }
+  case "$f" in
+    *.xz) xz -dc "$f" > "$I/lib/modules/$m.ko" ;;
+    *.zst) zstd -qdc "$f" > "$I/lib/modules/$m.ko" ;;
+    *) cp "$f" "$I/lib/modules/$m.ko" ;;
+  esac
+done
+install -m 0755 "$HERE/initrd/init" "$I/init"
+ch sh -c 'cd /tmp/labos-initrd && find . | cpio -o -H newc --quiet' > "$R/boot/initrd-plain.img-$KVER"
+rm -rf "$I"
 
 # Offline image: no apt sources (mmdebstrap itself empties the apt lists and
 # caches afterwards), no changelogs, logs or cloud-init state.

@@ -24,7 +24,7 @@ export async function ensureLabos(opts: BuildOptions = {}): Promise<ImageFiles> 
       name: 'labos',
       tools: BUILD_TOOLS,
       about: 'mmdebstrap from Debian packages; a few minutes',
-      outputs: 'disk.qcow2, vmlinuz, initrd.img or cmdline',
+      outputs: 'disk.qcow2, vmlinuz, initrd.img, initrd-plain.img or cmdline',
       find: (key) => findBuiltImage('labos', key),
     },
     opts,

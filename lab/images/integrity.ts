@@ -58,7 +58,7 @@ export async function checkBuiltImage(img: ImageFiles): Promise<void> {
     log(`${img.name} cache ${img.dir} was built before image digests were recorded: hashed its ${Object.keys(files).length} files once and recorded them in image.json (corelab images build ${img.name} --force rebuilds it instead)`);
     return;
   }
-  for (const f of [img.disk, img.kernel, img.initrd, join(img.dir, 'cmdline')]) {
+  for (const f of [img.disk, img.kernel, img.initrd, img.plainInitrd, join(img.dir, 'cmdline')]) {
     const rel = f.slice(img.dir.length + 1);
     if (!manifest.files[rel]) throw alteredBuild(img, f, `${rel} is not in image.json's list of files`);
   }

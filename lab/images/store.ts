@@ -11,7 +11,10 @@ export interface ImageFiles {
   dir: string;
   disk: string;
   kernel: string;
+  /** The dracut initramfs with Ignition, for nodes with an Ignition config. */
   initrd: string;
+  /** The busybox initramfs (mount ROOT and /usr, switch_root), for every other node. */
+  plainInitrd: string;
   cmdline: string;
   key: string;
 }
@@ -49,7 +52,7 @@ export function builtImageDir(name: string, key: string): string {
 export function findBuiltImage(name: string, key = recipeHash(recipeDir(name))): ImageFiles | undefined {
   const dir = builtImageDir(name, key);
   const files = imageFilesIn(name, dir, key);
-  return files && [files.disk, files.kernel, files.initrd].every((f) => existsSync(f)) && existsSync(join(dir, 'image.json')) ? files : undefined;
+  return files && [files.disk, files.kernel, files.initrd, files.plainInitrd].every((f) => existsSync(f)) && existsSync(join(dir, 'image.json')) ? files : undefined;
 }
 
 export function imageFilesIn(name: string, dir: string, key: string): ImageFiles | undefined {
@@ -62,6 +65,7 @@ export function imageFilesIn(name: string, dir: string, key: string): ImageFiles
     disk: join(dir, 'disk.qcow2'),
     kernel: join(dir, 'vmlinuz'),
     initrd: join(dir, 'initrd.img'),
+    plainInitrd: join(dir, 'initrd-plain.img'),
     cmdline: readFileSync(cmdlineFile, 'utf8').trim().replace(/\s+/g, ' '),
   };
 }

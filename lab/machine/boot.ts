@@ -10,8 +10,11 @@ import type { ImageFiles } from '../images/store.js';
 export interface BootSpec {
   /** The catalog entry's name, for messages. */
   image: string;
-  /** Direct kernel boot; absent: the BIOS boots the node's disk (or the CD-ROM when there is no disk image). */
-  kernel?: { kernel: string; initrd: string; cmdline: string };
+  /**
+   * Direct kernel boot; absent: the BIOS boots the node's disk (or the CD-ROM when there is no disk
+   * image). plainInitrd (labos): the initramfs of a node that gets no Ignition config by fw_cfg.
+   */
+  kernel?: { kernel: string; initrd: string; cmdline: string; plainInitrd?: string };
   /**
    * The node's own first disk (/dev/vda): a qcow2 overlay on the image's disk, or a blank qcow2 of
    * blankGiB (RancherOS formats it as its state disk: rancher.state.autoformat=[/dev/vda]).
@@ -38,9 +41,13 @@ export interface NodeDevices {
 /** Size of the blank state disk a node gets when its image has no disk image of its own. */
 export const BLANK_DISK_GIB = 10;
 
-/** labos: its kernel, initrd and command line, and an overlay on its disk (as ever). */
+/**
+ * labos: its kernel, its two initramfs images (Ignition's, and the busybox one for nodes without an
+ * Ignition config, which skips ~19 s of systemd-in-initrd under TCG) and command line, and an
+ * overlay on its disk (as ever).
+ */
 export function labosBoot(img: ImageFiles): BootSpec {
-  return { image: img.name, kernel: { kernel: img.kernel, initrd: img.initrd, cmdline: img.cmdline }, disk: { base: img.disk } };
+  return { image: img.name, kernel: { kernel: img.kernel, initrd: img.initrd, cmdline: img.cmdline, plainInitrd: img.plainInitrd }, disk: { base: img.disk } };
 }
 
 /**
@@ -72,11 +79,13 @@ export function pulledBoot(entry: CatalogEntry, files: Record<string, string>): 
 /**
  * The boot and storage part of the QEMU command line. For labos it is exactly what Machine has
  * always passed (kernel, initrd, append, overlay, config drive, extra drives), so QEMU migration
- * streams saved before keep matching the devices.
+ * streams saved before keep matching the devices. A node whose Ignition config comes by fw_cfg boots
+ * the Ignition initramfs; any other boots the plain one when the image has it.
  */
 export function bootArgs(b: BootSpec, d: NodeDevices): string[] {
+  const initrd = b.kernel && (d.fwCfg ? b.kernel.initrd : b.kernel.plainInitrd ?? b.kernel.initrd);
   return [
-    ...(b.kernel ? ['-kernel', b.kernel.kernel, '-initrd', b.kernel.initrd, '-append', b.kernel.cmdline] : []),
+    ...(b.kernel ? ['-kernel', b.kernel.kernel, '-initrd', initrd!, '-append', b.kernel.cmdline] : []),
     '-drive', `if=virtio,file=${qemuOpt(d.overlay)},format=qcow2,cache=unsafe,discard=unmap`,
     ...(d.configDrive ? ['-drive', `if=virtio,file=${qemuOpt(d.configDrive)},format=raw,readonly=on`] : []),
     ...(d.extraDrives ?? []).flatMap((x) => ['-drive', `if=virtio,file=${qemuOpt(x)},format=raw,readonly=on`]),

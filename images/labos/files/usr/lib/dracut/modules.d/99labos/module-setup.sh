@@ -1,7 +1,7 @@
 #!/bin/bash
 # labos dracut module: the Flatcar-like first boot around Debian's Ignition (30ignition).
-#  - labos-root.service: on a blank ROOT partition (first boot) makes an ext4 labelled ROOT and
-#    flags the boot as Ignition's (/run/labos/firstboot); a ROOT that has a filesystem is kept.
+#  - labos-root.service: flags the node's first boot as Ignition's (/run/labos/firstboot) when the
+#    image's ROOT still has its /.labos-firstboot, or is blank (then made ext4 labelled ROOT).
 #  - 10-labos.conf: the Ignition stages run only on that first boot (ignition.firstboot is on the
 #    kernel command line of every boot, since QEMU boots the same command line every time).
 #  - labos-setup-root.service: lays out an empty root around the read-only /usr (the factory
@@ -13,7 +13,7 @@ check() { return 0; }
 depends() { echo systemd ignition; }
 
 install() {
-    inst_multiple blkid mkfs.ext4 cp ln mkdir chmod touch udevadm journalctl grep sed tr wc
+    inst_multiple blkid mkfs.ext4 mount umount cp ln mkdir chmod touch rm udevadm journalctl grep sed tr wc
     inst_script "$moddir/labos-root.sh" /usr/bin/labos-root
     inst_script "$moddir/labos-setup-root.sh" /usr/bin/labos-setup-root
     inst_script "$moddir/labos-setfiles.sh" /usr/sbin/setfiles
