@@ -7,6 +7,7 @@ import { FileProblems } from '../lab/scenario/loader.js';
 import { loadPlan, missingImage, prepareGuestImage } from '../lab/run/plan.js';
 import { loadCatalog } from '../lab/images/catalog.js';
 import { importImage } from '../lab/images/fetch.js';
+import { recipeHash } from '../lab/images/store.js';
 import { LabError } from '../lab/util/errors.js';
 import { scenario, emptyCache, tempTree } from './helpers/files.js';
 
@@ -71,4 +72,19 @@ test('the artifacts a scenario needs: etcd for Flatcar\'s etcd2, none for labos,
   t.deepEqual(loadScenario(RANCHER).artifactNames, []);
   t.deepEqual(loadScenario('scenarios/etcd-discovery').artifactNames, []);
   t.deepEqual(loadScenario('scenarios/fleet-nginx-failover').artifactNames, ['fleet']);
+});
+
+test('a recipe\'s hash changes with any file the build reads, nested or not, and not with its README.md', (t) => {
+  const tree = tempTree({ 'build.sh': 'echo build', 'README.md': 'how it works', 'files/etc/x.conf': 'a=1' });
+  t.teardown(tree.remove);
+  const first = recipeHash(tree.dir);
+  writeFileSync(join(tree.dir, 'README.md'), 'how it works, better said');
+  t.is(recipeHash(tree.dir), first, 'a README edit rebuilds nothing');
+  writeFileSync(join(tree.dir, 'files/etc/x.conf'), 'a=2');
+  const second = recipeHash(tree.dir);
+  t.not(second, first);
+  writeFileSync(join(tree.dir, 'files/README.md'), 'not the recipe folder\'s own');
+  t.is(recipeHash(tree.dir), second, 'nor a nested README.md');
+  writeFileSync(join(tree.dir, 'files/README'), 'any other name is an input');
+  t.not(recipeHash(tree.dir), second);
 });

@@ -23,12 +23,16 @@ export function recipeDir(name: string): string {
   return join(PROJECT_DIR, 'images', name);
 }
 
-/** Hash of every file of a recipe folder (paths and contents): the cache key of what it builds. */
+/**
+ * Hash of every file of a recipe folder (paths and contents) but its README.md files, which the
+ * build never reads: the cache key of what it builds.
+ */
 export function recipeHash(dir: string): string {
   const h = createHash('sha256');
   const walk = (d: string): string[] =>
     readdirSync(d, { withFileTypes: true })
       .sort((a, b) => a.name.localeCompare(b.name))
+      .filter((e) => e.isDirectory() || e.name !== 'README.md')
       .flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
   if (!existsSync(dir)) throw new LabError(`no image recipe at ${dir}`);
   for (const f of walk(dir)) {
