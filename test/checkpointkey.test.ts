@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { shownPath } from '../lab/util/paths.js';
 import { loadScenario } from '../lab/scenario/loader.js';
 import { commitCheckpoint, newCheckpointDir } from '../lab/checkpoints/store.js';
 import { checkpointPoints, labVersion, whyNoMatch, type CheckpointPoint, type KeyContext, type KeyedScenario as Plan } from '../lab/checkpoints/key.js';
@@ -68,7 +69,7 @@ test.before(async () => {
 
 const nodeA = (change: Partial<Plan['nodes'][number]>): Plan => ({ ...base, nodes: base.nodes.map((n) => (n.name === 'a' ? { ...n, ...change } : n)) });
 const stale = (what: string) => `checkpoint "formed" saved ${SAVED} is stale: ${what} changed since`;
-const aConfig = `a's config (${relative(process.cwd(), base.nodes[0].configFile)})`;
+const aConfig = `a's config (${shownPath(base.nodes[0].configFile)})`;
 
 /** Each input changed alone: [what, plan, ctx, what whyNoMatch names]. */
 const CHANGES: Array<[string, Plan, KeyContext, string]> = [
@@ -115,7 +116,7 @@ test('the nodes: renaming one changes the set and its config and machine entries
   const p = point(plan);
   t.not(p.key, point(base).key);
   t.is(p.inputs.nodes, 'a,c');
-  const cConfig = relative(process.cwd(), base.nodes[1].configFile);
+  const cConfig = shownPath(base.nodes[1].configFile);
   const machine = "address, memory, cpus, drive, ports or guest SSH port";
   t.is(whyNoMatch(p, plan), stale(`the set of nodes, b's config (?), b's ${machine}, c's config (${cConfig}), c's ${machine}`));
 });

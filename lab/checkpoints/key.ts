@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { execa } from 'execa';
-import { PROJECT_DIR } from '../util/paths.js';
+import { PROJECT_DIR, shownPath } from '../util/paths.js';
 import type { Scenario, ScenarioNode } from '../scenario/model.js';
 import { FORMAT, type Inputs } from './layout.js';
 import { listCheckpoints, walk } from './store.js';
@@ -109,7 +109,7 @@ function describe(component: string, plan: KeyedScenario): string {
   const n = plan.nodes.find((x) => x.name === node);
   switch (kind) {
     case 'config':
-      return `${node}'s config (${n ? relative(process.cwd(), n.configFile) : '?'})`;
+      return `${node}'s config (${n ? shownPath(n.configFile) : '?'})`;
     case 'machine':
       return `${node}'s address, memory, cpus, drive, ports or guest SSH port`;
     case 'steps':

@@ -1,7 +1,7 @@
-import { relative } from 'node:path';
 import { isScalar, isMap, type Node } from 'yaml';
 import { YamlSource, closest, type Problem } from '../scenario/yamlsource.js';
 import { render } from '../util/template.js';
+import { shownPath } from '../util/paths.js';
 import type { CatalogEntry, ConfigAgent } from '../images/catalog.js';
 import { isIgnition } from './ignition.js';
 import { lintIgnition } from './ignitionlint.js';
@@ -33,7 +33,7 @@ const UNIT_KEYS = ['name', 'content', 'command', 'enable', 'runtime', 'mask', 'd
  * checked by ignitionlint.ts (for labos: also what its translation from spec 2.x cannot carry over).
  */
 export function lintNodeConfig(file: string, text: string, sampleVars: Record<string, string>, image?: CatalogEntry): Problem[] {
-  const shown = relative(process.cwd(), file) || file;
+  const shown = shownPath(file);
   const problems: Problem[] = [];
   if (image?.config.includes('ignition-fw_cfg') && isIgnition(text)) return lintIgnition(shown, render(text, sampleVars), image);
   const agent = image?.agent ?? 'cloud-init';

@@ -1,8 +1,9 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import type { Node } from 'yaml';
 import { YamlSource, FileProblems } from './yamlsource.js';
 import { LabError } from '../util/errors.js';
+import { shownPath } from '../util/paths.js';
 import { unknownNames } from '../util/template.js';
 import { inSubnet, parseSubnet } from '../util/net.js';
 import { BOUNDS, KEYS } from './schema.js';
@@ -27,7 +28,7 @@ export function scenarioFile(path: string): string {
   const p = resolve(path);
   if (existsSync(p) && statSync(p).isDirectory()) {
     const f = join(p, 'scenario.yaml');
-    if (!existsSync(f)) throw new LabError(`${relative(process.cwd(), p) || p} is a folder without a scenario.yaml`, { fix: 'name a scenario folder (e.g. scenarios/etcd-discovery) or its scenario.yaml' });
+    if (!existsSync(f)) throw new LabError(`${shownPath(p)} is a folder without a scenario.yaml`, { fix: 'name a scenario folder (e.g. scenarios/etcd-discovery) or its scenario.yaml' });
     return f;
   }
   if (!existsSync(p)) throw new LabError(`no scenario at ${path}`, { fix: 'give a scenario folder such as scenarios/etcd-discovery' });
@@ -38,7 +39,7 @@ export function scenarioFile(path: string): string {
 /** Reads and checks a scenario; throws FileProblems naming every problem's line and fix. */
 export function loadScenario(path: string, opts: LoadOptions = {}): Scenario {
   const file = scenarioFile(path);
-  const src = new YamlSource(relative(process.cwd(), file) || file, readCapped(file, 'the scenario file'));
+  const src = new YamlSource(shownPath(file), readCapped(file, 'the scenario file'));
   src.throwIfProblems();
   const top = src.map(src.root, 'the scenario', KEYS.top);
   const get = (k: string) => top.get(k)?.value ?? null;
@@ -214,7 +215,7 @@ function checkConfigVariables(src: YamlSource, nodes: ScenarioNode[], known: Ret
   for (const n of nodes) {
     if (!n.config || seen.has(n.configFile)) continue;
     seen.add(n.configFile);
-    const rel = relative(process.cwd(), n.configFile) || n.configFile;
+    const rel = shownPath(n.configFile);
     for (const u of unknownNames(n.config, (v) => known.config(v))) {
       src.problems.push({ file: rel, line: u.line, column: u.column, message: `undefined variable {{${u.name}}}`, fix: `known in node configs: ${known.configList.join(', ')}` });
     }
