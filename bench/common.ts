@@ -2,14 +2,22 @@
 // (its own checkpoint store and state dir), the report it writes, and the figures' formatting.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
 
 export const here = resolve(import.meta.dirname, '..');
 export const scratch = mkdtempSync(join(tmpdir(), 'corelab-bench-'));
 process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
-export interface Report { name: string; status: string; durationMs: number; nodes: Array<{ name: string; agent?: string; bootMs?: number }>; steps: Array<{ status: string }> }
+export interface Report {
+  name: string;
+  status: string;
+  durationMs: number;
+  nodes: Array<{ name: string; agent?: string; bootMs?: number }>;
+  steps: Array<{ status: string }>;
+  /** restored: the checkpoint the run started from, when it did. */
+  checkpoint?: { restored?: string };
+}
 
 /**
  * Runs `corelab run SCENARIO ARGS --report OUT` with the tree's own CLI and returns every scenario
@@ -17,7 +25,7 @@ export interface Report { name: string; status: string; durationMs: number; node
  */
 export async function corelabRun(tree: string, scenario: string, out: string, args: string[] = ['--cold']): Promise<Report[]> {
   const env = { CORELAB_CHECKPOINTS: join(scratch, 'checkpoints'), CORELAB_STATE: join(scratch, 'state') };
-  const label = `${tree === here ? '' : 'before: '}${scenario.replace(`${tree}/`, '')} ${args.join(' ')}`;
+  const label = `${tree === here ? '' : 'before: '}${scenario.startsWith(`${tree}/`) ? relative(tree, scenario) : basename(scenario)} ${args.join(' ')}`;
   process.stdout.write(`  ${label} ... `);
   const r = await execa('node', [join(tree, 'bin', 'corelab.js'), 'run', scenario, ...args, '--report', out], { cwd: tree, env, reject: false, all: true });
   let reports: Report[];

@@ -34,8 +34,10 @@ export async function stability(coldRuns: number, restoredRuns: number): Promise
   const etcd = join(here, 'scenarios', 'etcd-discovery');
   const seed = await corelabRun(here, etcd, join(scratch, 'repeat-etcd-seed'), ['--cold']);
   const restored = await corelabRun(here, etcd, join(scratch, 'repeat-etcd'), ['--repeat', String(restoredRuns)]);
-  // A run that did not start from the checkpoint measured a cold run: it does not count as restored.
-  const fromCheckpoint = restored.filter((r) => (r as Report & { checkpoint?: { restored?: string } }).checkpoint?.restored);
+  // A run that did not start from the checkpoint measured a cold run: it is not counted as a
+  // restored run that passed, and the line below says how many went cold.
+  const fromCheckpoint = restored.filter((r) => r.checkpoint?.restored);
+  if (fromCheckpoint.length < restored.length) process.stdout.write(`  ${restored.length - fromCheckpoint.length} of the etcd-discovery runs did not start from the checkpoint (they ran cold)\n`);
   rows.push({ what: `etcd-discovery --repeat ${restoredRuns} (restored)`, asked: restoredRuns, reports: fromCheckpoint });
   printTable('runs that passed, flakes (runs that failed) and run times', ['what', 'passed', 'flakes', 'median', 'slowest'], rows.map(row));
   process.stdout.write(`flake count: ${rows.reduce((n, r) => n + r.asked - r.reports.filter((x) => x.status === 'passed').length, 0)} (the checkpoint's seed run: ${seed[0]?.status ?? 'no report'})\n`);

@@ -5,7 +5,7 @@ import { LabError } from '../util/errors.js';
 import { log, warn } from '../util/log.js';
 import { folderDigests, sha256File, type FileDigest } from './filehash.js';
 import type { PulledImage } from './fetch.js';
-import type { ImageFiles } from './store.js';
+import { bootFiles, type ImageFiles } from './store.js';
 
 /**
  * Checks at each use: before a run boots an image, every file of it is hashed again (once per
@@ -58,7 +58,7 @@ export async function checkBuiltImage(img: ImageFiles): Promise<void> {
     log(`${img.name} cache ${img.dir} was built before image digests were recorded: hashed its ${Object.keys(files).length} files once and recorded them in image.json (corelab images build ${img.name} --force rebuilds it instead)`);
     return;
   }
-  for (const f of [img.disk, img.kernel, img.initrd, img.plainInitrd, join(img.dir, 'cmdline')]) {
+  for (const f of bootFiles(img)) {
     const rel = f.slice(img.dir.length + 1);
     if (!manifest.files[rel]) throw alteredBuild(img, f, `${rel} is not in image.json's list of files`);
   }

@@ -52,11 +52,16 @@ export function builtImageDir(name: string, key: string): string {
   return join(imagesDir(), `${name}-${key.slice(0, 16)}`);
 }
 
+/** The files a node boots from a build: its disk, kernel, both initramfs images and command line. */
+export function bootFiles(img: ImageFiles): string[] {
+  return [img.disk, img.kernel, img.initrd, img.plainInitrd, join(img.dir, 'cmdline')];
+}
+
 /** The cached build of a recipe, if it is complete. */
 export function findBuiltImage(name: string, key = recipeHash(recipeDir(name))): ImageFiles | undefined {
   const dir = builtImageDir(name, key);
   const files = imageFilesIn(name, dir, key);
-  return files && [files.disk, files.kernel, files.initrd, files.plainInitrd].every((f) => existsSync(f)) && existsSync(join(dir, 'image.json')) ? files : undefined;
+  return files && bootFiles(files).every((f) => existsSync(f)) && existsSync(join(dir, 'image.json')) ? files : undefined;
 }
 
 export function imageFilesIn(name: string, dir: string, key: string): ImageFiles | undefined {
