@@ -1,5 +1,9 @@
 import test from 'ava';
-import { journalCommand, journalTrouble, readJournals } from '../lab/cluster/journal.js';
+import { mkdtempSync, writeFileSync, appendFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { GREP, JournalWatch, journalTrouble, watchReadCommand, watchStartCommand } from '../lab/cluster/journal.js';
 import type { CommandResult } from '../lab/machine/ssh.js';
 
 // What journalctl -o short-monotonic prints (systemd 252), with the troubles kola looks for.
@@ -25,19 +29,79 @@ test('ordinary journal lines are not trouble', (t) => {
   t.deepEqual(journalTrouble('[1.0] n systemd[1]: Started sshd.service.\n[2.0] n dockerd[9]: level=warning msg="failed to start something optional"\n[3.0] n kernel: BUG_ON is a word here\n'), []);
 });
 
-test('the journal command starts a cursor the first time (prints nothing) and reads from it after', (t) => {
-  const cmd = journalCommand();
-  t.regex(cmd, /^if ! sudo -n test -s \/run\/corelab-journal\.cursor; then sudo -n journalctl -q -n 1 --cursor-file=\/run\/corelab-journal\.cursor >\/dev\/null 2>&1; true; exit 0; fi;/);
-  t.regex(cmd, /journalctl -q -o short-monotonic --no-pager --cursor-file=\/run\/corelab-journal\.cursor/);
+test("grep's -B3 -A8 group separators are not journal lines", (t) => {
+  const found = journalTrouble('[1.0] n a\n[2.0] n systemd[1]: Failed to start x.service - X.\n[3.0] n b\n--\n[9.0] n c\n');
+  t.is(found.length, 1);
+  t.false(found[0].excerpt.includes('--'));
 });
 
-test('every running node is read at once; one that cannot be read is skipped', async (t) => {
-  const seen: string[] = [];
+test('the watcher\'s grep -E, run by a real grep, keeps exactly the lines journalTrouble finds', async (t) => {
+  const ordinary = '[1.0] n systemd[1]: Started sshd.service.\n[2.0] n dockerd[9]: level=warning msg="failed to start something optional"\n[3.0] n kernel: BUG_ON is a word here\n';
+  const r = await execa('grep', ['-E', GREP], { input: JOURNAL + ordinary, reject: false });
+  const kept = r.stdout.split('\n');
+  t.deepEqual(kept, JOURNAL.split('\n').filter((l) => journalTrouble(l).length > 0));
+  t.is(kept.length, 5);
+});
+
+test('the watcher is a transient unit following the journal from now on into a file it appends to, started once', (t) => {
+  const cmd = watchStartCommand();
+  t.regex(cmd, /^sudo -n sh -c ': > \/run\/corelab-trouble\.log' && \{ systemctl is-active -q corelab-journal-watch\.service \|\| sudo -n systemd-run /);
+  t.regex(cmd, /journalctl -q -f -n 0 -o short-monotonic \| grep --line-buffered -E -B3 -A8 "[^"]+" >> \/run\/corelab-trouble\.log'; \}$/);
+});
+
+test('the read command, run by a real shell, prints the size and whether the watcher runs, then the new bytes only', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'corelab-journal-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'trouble.log');
+  const sh = async (offset: number) => (await execa('sh', ['-c', watchReadCommand(offset).replace('/run/corelab-trouble.log', file)])).stdout;
+  t.is(await sh(0), '-1 0', 'no file yet');
+  writeFileSync(file, 'one\n');
+  t.is(await sh(0), '4 0\none');
+  t.is(await sh(4), '4 0', 'nothing new');
+  appendFileSync(file, 'two\nthree\n');
+  t.is(await sh(4), '14 0\ntwo\nthree');
+  writeFileSync(file, 'x\n');
+  t.is(await sh(14), '2 0\nx', 'a file emptied since (a restore) is read from its start');
+});
+
+/** A lab's run() for JournalWatch: each node answers from a script of results, and the commands are recorded. */
+function fakeRun(answers: Record<string, Array<Partial<CommandResult>>>) {
+  const sent: Array<[string, string]> = [];
   const run = async (node: string, command: string): Promise<CommandResult> => {
-    seen.push(node);
-    return { node, command, stdout: node === 'a' ? JOURNAL : '', stderr: '', exitCode: node === 'c' ? null : 0, durationMs: 1, error: node === 'c' ? 'ssh: down' : undefined };
+    sent.push([node, command]);
+    const a = answers[node]?.shift() ?? {};
+    return { node, command, stdout: '', stderr: '', exitCode: 0, durationMs: 1, ...a };
   };
-  const found = await readJournals(['a', 'b', 'c'], run);
-  t.deepEqual(seen.sort(), ['a', 'b', 'c']);
-  t.true(found.length > 0 && found.every((f) => f.node === 'a'));
+  return { run, sent };
+}
+
+test('each read asks for the bytes after the last one read, and finds trouble in them', async (t) => {
+  const { run, sent } = fakeRun({ a: [{}, { stdout: `${JOURNAL.length} 1\n${JOURNAL}` }, { stdout: `${JOURNAL.length} 1\n` }] });
+  const w = new JournalWatch(run);
+  await w.start(['a']);
+  t.is(sent[0][1], watchStartCommand());
+  const first = await w.read(['a']);
+  t.deepEqual(first.map((f) => f.what), ['failed unit', 'kernel oops', 'emergency shell', 'emergency shell', 'kernel panic']);
+  t.true(first.every((f) => f.node === 'a'));
+  t.is(sent[1][1], watchReadCommand(0));
+  t.deepEqual(await w.read(['a']), []);
+  t.is(sent[2][1], watchReadCommand(JOURNAL.length), 'the second read starts where the first ended');
+});
+
+test('a node whose watcher could not start (no systemd-run) is not read; one that cannot be read is skipped', async (t) => {
+  const { run, sent } = fakeRun({ a: [{ exitCode: 1 }], b: [{}, { exitCode: null, error: 'ssh: down' }] });
+  const w = new JournalWatch(run);
+  await w.start(['a', 'b']);
+  t.deepEqual(await w.read(['a', 'b']), []);
+  t.deepEqual(sent.map(([n]) => n), ['a', 'b', 'b']);
+});
+
+test('a watcher found stopped is started again, and what it kept is still read', async (t) => {
+  const { run, sent } = fakeRun({ a: [{}, { stdout: `${JOURNAL.length} 0\n${JOURNAL}` }, {}, { stdout: '0 1\n' }] });
+  const w = new JournalWatch(run);
+  await w.start(['a']);
+  t.is((await w.read(['a'])).length, 5);
+  t.is(sent[2][1], watchStartCommand(), 'started again');
+  await w.read(['a']);
+  t.is(sent[3][1], watchReadCommand(0), 'read from the start of the emptied file');
 });

@@ -2,7 +2,7 @@
 // builds the image, boots, runs a step, saves and restores a checkpoint; after the next corelab
 // command nothing of the lab is left (no QEMU, vde_switch, etcd, registry, mmdebstrap, lab folder
 // or unfinished checkpoint). Then a second Ctrl-C during teardown, and trouble inside a run: no
-// checkpoint while a node is paused, exit: nonzero, a step timeout, a kernel panic in a step.
+// checkpoint while a node is paused, exit: nonzero, a step timeout, a kernel panic and a failed unit in a step.
 import test from 'ava';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -98,6 +98,16 @@ test.serial('trouble in a run: no checkpoint while paused, exit: nonzero holds, 
   t.regex(r.all, /^FAILED trouble in [\d.]+s: 3 passed, 1 failed, 1 skipped$/m, 'pause, resume and the nonzero write pass; the slow step fails; the last is skipped');
   t.regex(r.all, /failed: step 4 "a step longer than its timeout"/);
   assertLabGone(t, 'trouble', r.all);
+});
+
+test.serial('a unit that fails during a step fails that step with the journal excerpt (the journal watcher)', async (t) => {
+  const r = await corelab(['run', 'test/fixtures/trouble/failed-unit.yaml']);
+  t.log(r.all.split('\n').slice(-25).join('\n'));
+  t.is(r.exitCode, 1);
+  t.regex(r.all, /journal of solo shows a failed unit: .*systemd\[1\]: Failed to start corelab-doomed\.service/);
+  t.regex(r.all, /solo journal:\n(.*\n)*.*\| .*corelab-doomed\.service: Main process exited/, 'the lines before it come along');
+  t.regex(r.all, /^FAILED trouble-failed-unit in [\d.]+s: 0 passed, 1 failed, 1 skipped$/m);
+  assertLabGone(t, 'trouble-failed-unit', r.all);
 });
 
 test.serial('a kernel panic during a step fails that step with the console excerpt', async (t) => {

@@ -1,7 +1,6 @@
 import type { NodeAction } from '../scenario/model.js';
 import { log, seconds } from '../util/log.js';
 import { Partitions } from './partitions.js';
-import { startJournals } from './journal.js';
 import type { LabView } from './view.js';
 import type { NodeFacts } from './facts.js';
 
@@ -59,7 +58,7 @@ export class Faults {
     await this.lab.waitForSsh(n, signal);
     boot.bootMs = Date.now() - t0;
     log(`${node}: SSH is up after ${seconds(boot.bootMs)}`);
-    await startJournals(this.lab, node);
+    await this.lab.journal.start([node]);
     this.lab.profileBoot(n, t0, boot);
   }
 

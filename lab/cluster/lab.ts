@@ -23,7 +23,7 @@ import { makeLabDir, removeState, writeState } from './state.js';
 import { artifactsDrive, startServices, type HostServices } from './services.js';
 import { makeNode, waitForSsh, type LabNode, type NodeContext } from './node.js';
 import { Faults } from './faults.js';
-import { readJournals, startJournals } from './journal.js';
+import { JournalWatch } from './journal.js';
 import { savedNode, syncClocks } from './checkpoint.js';
 import type { Teardown } from './teardown.js';
 import { profileBoot, type BootProfile } from './bootprofile.js';
@@ -46,6 +46,7 @@ export class Lab implements LabView {
   readonly nodes = new Map<string, LabNode>();
   readonly vars: Vars = {};
   readonly faults: Faults;
+  readonly journal = new JournalWatch((node, cmd, ms) => this.run(node, cmd, ms));
   key!: LabKey;
   services!: HostServices;
   artifactsDrive?: string;
@@ -130,7 +131,7 @@ export class Lab implements LabView {
   private async markReady(): Promise<void> {
     this.ready = true;
     this.saveState();
-    await startJournals(this);
+    await this.journal.start([...this.nodes.values()].filter((n) => n.machine.state === 'running').map((n) => n.plan.name));
   }
 
   /** Records the lab in the state dir, so another terminal (status, ssh, down) and a later run find it. */
@@ -263,7 +264,7 @@ export class Lab implements LabView {
   async trouble(): Promise<Array<ConsoleFinding & { node: string; where: 'console' | 'journal' }>> {
     const consoles = [...this.nodes.values()].flatMap((n) => n.console.scan().map((f) => ({ ...f, node: n.plan.name, where: 'console' as const })));
     const running = [...this.nodes.values()].filter((n) => n.machine.state === 'running').map((n) => n.plan.name);
-    const journals = (await readJournals(running, (node, cmd, ms) => this.run(node, cmd, ms))).map((f) => ({ ...f, where: 'journal' as const }));
+    const journals = (await this.journal.read(running)).map((f) => ({ ...f, where: 'journal' as const }));
     return [...consoles, ...journals];
   }
 

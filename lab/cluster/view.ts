@@ -4,6 +4,7 @@ import type { LabNode } from './node.js';
 import type { HostServices } from './services.js';
 import type { Plan } from './plan.js';
 import type { BootProfile } from './bootprofile.js';
+import type { JournalWatch } from './journal.js';
 
 /** What faults and checkpoints need of a lab (the Lab is one); kept apart so they import no Lab. */
 export interface LabView {
@@ -14,6 +15,8 @@ export interface LabView {
   readonly services: HostServices;
   readonly artifactsDrive?: string;
   readonly labByte: number;
+  /** The nodes' journal watchers: started again on a node that is powered on. */
+  readonly journal: JournalWatch;
   node(name: string): LabNode;
   run(node: string, command: string, timeoutMs: number): Promise<CommandResult>;
   saveState(): void;
