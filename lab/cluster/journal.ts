@@ -81,12 +81,11 @@ export class JournalWatch {
         if (r.exitCode !== 0) return [];
         const nl = r.stdout.indexOf('\n');
         const [size, active] = (nl < 0 ? r.stdout : r.stdout.slice(0, nl)).trim().split(' ').map(Number);
-        if (!(size >= 0) || active !== 1) {
+        if (size >= 0 && active === 1) {
+          this.offsets.set(node, size);
+        } else {
           warn(`${node}: its journal watcher (${WATCH_UNIT}) is not running; started again, what the journal said in between is not looked at`);
           await this.start([node]);
-          if (!(size >= 0)) return [];
-        } else {
-          this.offsets.set(node, size);
         }
         return journalTrouble(nl < 0 ? '' : r.stdout.slice(nl + 1)).map((f) => ({ ...f, node }));
       }),

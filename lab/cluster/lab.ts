@@ -131,7 +131,7 @@ export class Lab implements LabView {
   private async markReady(): Promise<void> {
     this.ready = true;
     this.saveState();
-    await this.journal.start([...this.nodes.values()].filter((n) => n.machine.state === 'running').map((n) => n.plan.name));
+    await this.journal.start(this.runningNodes());
   }
 
   /** Records the lab in the state dir, so another terminal (status, ssh, down) and a later run find it. */
@@ -225,6 +225,11 @@ export class Lab implements LabView {
     log(`SSH answers on ${running.map((n) => n.plan.name).join(', ')} after ${seconds(Date.now() - t0)}; guest clocks set`);
   }
 
+  /** The names of the nodes whose QEMU runs (not off, not paused). */
+  private runningNodes(): string[] {
+    return [...this.nodes.values()].filter((n) => n.machine.state === 'running').map((n) => n.plan.name);
+  }
+
   /** A node by its name, or by its address on the lab segment (as fleetctl and docker print them). */
   node(name: string): LabNode {
     const n = this.nodes.get(name) ?? [...this.nodes.values()].find((x) => x.plan.address === name);
@@ -263,8 +268,7 @@ export class Lab implements LabView {
    */
   async trouble(): Promise<Array<ConsoleFinding & { node: string; where: 'console' | 'journal' }>> {
     const consoles = [...this.nodes.values()].flatMap((n) => n.console.scan().map((f) => ({ ...f, node: n.plan.name, where: 'console' as const })));
-    const running = [...this.nodes.values()].filter((n) => n.machine.state === 'running').map((n) => n.plan.name);
-    const journals = (await this.journal.read(running)).map((f) => ({ ...f, where: 'journal' as const }));
+    const journals = (await this.journal.read(this.runningNodes())).map((f) => ({ ...f, where: 'journal' as const }));
     return [...consoles, ...journals];
   }
 
