@@ -21,6 +21,17 @@ ch systemctl -q disable docker.service containerd.service etcd.service 2>/dev/nu
 ch systemctl -q mask etcd.service systemd-firstboot.service apt-daily.timer apt-daily-upgrade.timer \
   e2scrub_all.timer e2scrub_reap.service fstrim.timer systemd-networkd-wait-online.service \
   cloud-init-hotplugd.socket cloud-config.service
+# Early-boot units a lab node has no use for: each is a process start (a few hundred ms under TCG)
+# competing with cloud-init for the CPU. No binfmt, hugepages, debugfs, tracefs, configfs, FUSE or
+# POSIX mqueue mounts (containers mount their own mqueue); nothing in modules-load.d; no kernel
+# command line network config (ip=); users exist from the build (sysusers); no random seed file;
+# no fstab to remount from (the initramfs mounted / read-write); no getty on the VGA console; and no
+# unpacking the initramfs again at shutdown (dracut-shutdown), which a power-button shutdown waits for.
+ch systemctl -q mask systemd-binfmt.service proc-sys-fs-binfmt_misc.automount proc-sys-fs-binfmt_misc.mount \
+  dev-hugepages.mount dev-mqueue.mount sys-kernel-debug.mount sys-kernel-tracing.mount sys-kernel-config.mount \
+  sys-fs-fuse-connections.mount modprobe@fuse.service modprobe@configfs.service systemd-modules-load.service \
+  systemd-network-generator.service systemd-sysusers.service systemd-random-seed.service \
+  systemd-remount-fs.service getty@tty1.service dracut-shutdown.service
 # Generators run at boot and at every daemon-reload; drop the ones a lab VM never needs.
 mkdir -p "$R/etc/systemd/system-generators"
 for g in systemd-gpt-auto-generator systemd-cryptsetup-generator systemd-integritysetup-generator \
