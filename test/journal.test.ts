@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync, appendFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, appendFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -62,6 +62,19 @@ test('the read command, run by a real shell, prints the size and whether the wat
   t.is(await sh(4), '14 0\ntwo\nthree');
   writeFileSync(file, 'x\n');
   t.is(await sh(14), '2 0\nx', 'a file emptied since (a restore) is read from its start');
+});
+
+test("the read command tells the watcher runs by systemd's invocation link for its unit, with no systemctl", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'corelab-journal-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const units = join(dir, 'units');
+  mkdirSync(units);
+  writeFileSync(join(dir, 'trouble.log'), 'one\n');
+  const cmd = watchReadCommand(4).replace('/run/corelab-trouble.log', join(dir, 'trouble.log')).replaceAll('/run/systemd/units', units);
+  t.notRegex(cmd.slice(cmd.indexOf('then'), cmd.indexOf('else')), /systemctl/);
+  t.is((await execa('sh', ['-c', cmd])).stdout, '4 0', 'no link: the unit is not active');
+  symlinkSync('0123456789abcdef', join(units, 'invocation:corelab-journal-watch.service'));
+  t.is((await execa('sh', ['-c', cmd])).stdout, '4 1');
 });
 
 /** A lab's run() for JournalWatch: each node answers from a script of results, and the commands are recorded. */

@@ -34,9 +34,15 @@ export function watchStartCommand(): string {
   return `sudo -n sh -c ': > ${WATCH_FILE}' && { systemctl is-active -q ${WATCH_UNIT} || sudo -n systemd-run -q --collect --unit=${WATCH_UNIT} sh -c '${follow}'; }`;
 }
 
-/** Prints "SIZE ACTIVE" (the file's size in bytes, -1 if it is gone; 1 if the watcher runs), then the file's bytes from `offset` to SIZE. */
+/**
+ * Prints "SIZE ACTIVE" (the file's size in bytes, -1 if it is gone; 1 if the watcher runs), then the
+ * file's bytes from `offset` to SIZE. Whether the watcher runs is systemd's link for the unit's
+ * invocation under /run/systemd/units (there while the unit is), not systemctl: a process start costs
+ * a busy TCG guest a few hundred ms a step. Without that folder (another init), systemctl is asked.
+ */
 export function watchReadCommand(offset: number): string {
-  return `f=${WATCH_FILE}; o=${offset}; s=$(stat -c %s $f 2>/dev/null || echo -1); a=0; systemctl is-active -q ${WATCH_UNIT} && a=1; echo "$s $a"; [ "$s" -ge "$o" ] || o=0; [ "$s" -gt "$o" ] && tail -c +$((o + 1)) $f | head -c $((s - o)); true`;
+  const active = `if [ -d /run/systemd/units ]; then [ -L /run/systemd/units/invocation:${WATCH_UNIT} ]; else systemctl is-active -q ${WATCH_UNIT}; fi && a=1`;
+  return `f=${WATCH_FILE}; o=${offset}; s=$(stat -c %s $f 2>/dev/null || echo -1); a=0; ${active}; echo "$s $a"; [ "$s" -ge "$o" ] || o=0; [ "$s" -gt "$o" ] && tail -c +$((o + 1)) $f | head -c $((s - o)); true`;
 }
 
 /** Findings in journal text, each with a few lines of context (grep's "--" group separators left out). */

@@ -85,7 +85,7 @@ export class Lab implements LabView {
     for (const n of plan.nodes) await lab.addNode(await makeNode(lab.context(), n));
     opts.teardown.push('finish reading boot profiles', () => lab.profilesRead(30_000));
     await lab.timed('boot', () => lab.boot());
-    await lab.markReady();
+    await lab.markReady(plan.nodes.map((n) => n.name));
     return lab;
   }
 
@@ -128,10 +128,11 @@ export class Lab implements LabView {
     });
   }
 
-  private async markReady(): Promise<void> {
+  /** The lab is up: recorded as ready, with journal watchers on the nodes that have none yet (a restore's). */
+  private async markReady(watched: string[] = []): Promise<void> {
     this.ready = true;
     this.saveState();
-    await this.journal.start(this.runningNodes());
+    await this.journal.start(this.runningNodes().filter((n) => !watched.includes(n)));
   }
 
   /** Records the lab in the state dir, so another terminal (status, ssh, down) and a later run find it. */
@@ -158,7 +159,10 @@ export class Lab implements LabView {
     }
   }
 
-  /** Starts every machine and waits until each answers over SSH. */
+  /**
+   * Starts every machine and waits until each answers over SSH; a node's journal watcher starts as
+   * soon as it answers, while the others still boot.
+   */
   private async boot(): Promise<void> {
     const nodes = [...this.nodes.values()];
     const startedAt = new Map<LabNode, number>();
@@ -184,6 +188,7 @@ export class Lab implements LabView {
           n.facts.bootMs = Date.now() - start;
           waiting.delete(n.plan.name);
           log(`${n.plan.name}: SSH is up after ${seconds(n.facts.bootMs)}`);
+          await this.journal.start([n.plan.name]);
         }),
       );
       for (const n of nodes) this.profileBoot(n, startedAt.get(n) ?? t0, n.facts);
