@@ -124,12 +124,20 @@ export class GuestChannel {
         opts.signal?.removeEventListener('abort', onAbort);
         resolve({ node: this.node, command, stdout, stderr, exitCode, durationMs: Date.now() - t0, error });
       };
+      // A command that outlives its time loses its own channel (sshd hangs up its session); the
+      // connection stays, for the other commands on it (a step, the boot profile read in the
+      // background, which a checkpoint's pause can hold up past its time). A guest that stopped
+      // answering is found by the keepalive. Only a channel the guest never opened takes the
+      // connection with it.
+      let channel: { close(): void } | undefined;
       const timer = setTimeout(() => {
         finish(null, `no answer within ${opts.timeoutMs / 1000}s`);
-        this.close();
+        if (channel) channel.close();
+        else this.close();
       }, opts.timeoutMs);
       client.exec(command, (err, stream) => {
         if (err) return finish(null, err.message);
+        channel = stream;
         let exitCode: number | null = null;
         stream.on('data', (d: Buffer) => (stdout += d.toString()));
         stream.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
