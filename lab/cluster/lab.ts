@@ -9,6 +9,7 @@
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { labUnits, type GuestUnit } from '../guestconfig/units.js';
 import { type CommandResult, loadLabKey, makeLabKey, type LabKey } from '../machine/ssh.js';
 import type { ConsoleFinding } from '../machine/console.js';
@@ -21,7 +22,7 @@ import { LabError } from '../util/errors.js';
 import { liveStatus, log, section, seconds } from '../util/log.js';
 import { makeLabDir, removeState, writeState } from './state.js';
 import { artifactsDrive, startServices, type HostServices } from './services.js';
-import { makeNode, waitForSsh, type LabNode, type NodeContext } from './node.js';
+import { labTcgThreads, makeNode, waitForSsh, type LabNode, type NodeContext } from './node.js';
 import { Faults } from './faults.js';
 import { JournalWatch } from './journal.js';
 import { savedNode, syncClocks } from './checkpoint.js';
@@ -68,7 +69,10 @@ export class Lab implements LabView {
     opts.facts.accel = plan.accel;
     this.faults = new Faults(this);
     this.saveState();
-    log(`lab folder ${this.dir}; accelerator ${plan.accel}`);
+    const threads = labTcgThreads(plan);
+    const cpus = plan.nodes.reduce((sum, n) => sum + n.cpus, 0);
+    const how = threads === 'single' ? ` (${cpus} vCPUs on ${availableParallelism()} host cores: each VM's vCPUs take turns on one host thread)` : '';
+    log(`lab folder ${this.dir}; accelerator ${plan.accel}${how}`);
   }
 
   /** A cold start: host services, switch, config drives, and every node booted from its image. */

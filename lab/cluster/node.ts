@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import getPort from 'get-port';
 import { Machine } from '../machine/machine.js';
+import { tcgThreads } from '../machine/accel.js';
 import { nodeMemory } from '../machine/boot.js';
 import { BOOT_FATAL, ConsoleWatch, type ConsoleFinding } from '../machine/console.js';
 import { GuestChannel, type LabKey } from '../machine/ssh.js';
@@ -82,6 +83,7 @@ export async function makeNode(ctx: NodeContext, n: PlannedNode, saved?: SavedNo
     memoryMb,
     cpus: n.cpus,
     accel: ctx.plan.accel,
+    tcgThreads: labTcgThreads(ctx.plan),
     ...delivered,
     extraDrives: ctx.artifactsDrive ? [ctx.artifactsDrive] : [],
     netArgs: nodeNetArgs(ctx.services.switch, lanMac, hostMac, { hostPort: sshPort, guestPort: n.guestSshPort }, forwards, published),
@@ -91,6 +93,12 @@ export async function makeNode(ctx: NodeContext, n: PlannedNode, saved?: SavedNo
   const guest = new GuestChannel(n.name, sshPort, user, ctx.key, n.guestSshPort);
   const facts: NodeFacts = { name: n.name, address: n.address, agent: n.agent, guestSshPort: n.guestSshPort, maxRssMb: 0 };
   return { plan: n, machine, guest, sshPort, console: new ConsoleWatch(n.name, machine.consoleLog), facts };
+}
+
+/** The lab's TCG thread mode: from all its nodes' vCPUs against the host's cores (accel.ts). */
+export function labTcgThreads(plan: Plan): ReturnType<typeof tcgThreads> | undefined {
+  if (plan.accel !== 'tcg') return undefined;
+  return tcgThreads(plan.nodes.reduce((sum, n) => sum + n.cpus, 0));
 }
 
 /** How long a booting guest's console may stay silent before the lab presses reset. */

@@ -1,11 +1,34 @@
 import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { release } from 'node:os';
+import { availableParallelism, release } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { warn } from '../util/log.js';
 import { cacheDir } from '../util/paths.js';
 
 export type Accel = 'kvm' | 'tcg';
+
+/** How TCG maps a VM's vCPUs to host threads: one thread per vCPU, or one thread for all of them. */
+export type TcgThreads = 'multi' | 'single';
+
+/**
+ * With more vCPUs in a lab than host cores, each VM's vCPUs share one host thread (QEMU's
+ * `thread=single`, round-robin): a vCPU then never spins on a lock or an IPI held by a sibling
+ * whose host thread the host has put to sleep, which is what multi-threaded TCG does when six
+ * vCPU threads share two cores. Measured here (three 2-vCPU labos nodes on 2 cores, two runs
+ * each, alternated): all three answered SSH at 56-62 s with `single` and 66-80 s with `multi`,
+ * and QEMU used 117-129 CPU-seconds against 144-161. A lab that fits the host keeps `multi`, so a
+ * lone VM can use every core. CORELAB_TCG_THREAD=single|multi overrides.
+ */
+export function tcgThreads(labCpus: number, hostCores: number = availableParallelism()): TcgThreads {
+  const forced = process.env.CORELAB_TCG_THREAD;
+  if (forced === 'single' || forced === 'multi') return forced;
+  return labCpus > hostCores ? 'single' : 'multi';
+}
+
+/** The -accel value for TCG: a 256 MiB translation cache (the default 1 GiB doubled host RSS) and the thread mode. */
+export function tcgAccelArg(threads: TcgThreads = 'multi'): string {
+  return `tcg,tb-size=256${threads === 'single' ? ',thread=single' : ''}`;
+}
 
 /**
  * KVM when /dev/kvm is there and can really run a guest, else TCG with a warning.

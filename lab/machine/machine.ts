@@ -15,7 +15,7 @@ import { NotYet, waitUntil } from '../util/poll.js';
 import { readTail, shellQuote } from '../util/text.js';
 import { bootArgs, diskCreateArgs, type BootSpec } from './boot.js';
 
-import type { Accel } from './accel.js';
+import { tcgAccelArg, type Accel, type TcgThreads } from './accel.js';
 
 export interface MachineSpec {
   name: string;
@@ -26,6 +26,8 @@ export interface MachineSpec {
   memoryMb: number;
   cpus: number;
   accel: Accel;
+  /** Under TCG: one host thread per vCPU (default) or one for the whole VM (accel.ts). */
+  tcgThreads?: TcgThreads;
   /** The config drive ISO the guest reads its config from (absent when it comes by fw_cfg). */
   configDrive?: string;
   /** An Ignition config handed over through fw_cfg. */
@@ -76,7 +78,7 @@ export class Machine {
       'qemu-system-x86_64',
       '-name', qemuOpt(s.name),
       '-machine', s.boot.machine ?? 'pc',
-      ...(s.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,tb-size=256']),
+      ...(s.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', tcgAccelArg(s.tcgThreads)]),
       '-m', String(s.memoryMb),
       '-smp', String(s.cpus),
       '-nodefaults', '-no-user-config', '-display', 'none',
