@@ -70,6 +70,10 @@ ifPresent(test, 'running the nginx image', root)('the nginx image runs: its defa
   const rootfs = join(bundle, 'rootfs');
   const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
   t.deepEqual(spec.process.args, ['nginx', '-g', 'daemon off;']);
+  // Only what nginx runs from (images/nginx/slim.sh): no package manager, perl or bash, but a /bin/sh.
+  for (const gone of ['usr/bin/perl', 'usr/bin/dpkg', 'var/lib/dpkg', 'usr/bin/bash', 'usr/bin/ls']) t.false(existsSync(join(rootfs, gone)), `${gone} is in the image`);
+  t.true(existsSync(join(rootfs, 'usr/bin/sh')));
+  t.regex(readFileSync(join(oci, '..', 'packages.txt'), 'utf8'), /^nginx=1\./m);
 
   // The image's own config and page, moved from port 80 to a free loopback port.
   const port = await getPort({ host: '127.0.0.1' });

@@ -2,7 +2,8 @@
 # Build the lab's "nginx" container image (Debian bookworm's nginx, offline from Debian packages)
 # as an OCI image layout, for the lab's registry mirror to serve as library/nginx:latest.
 # Usage: LABOS_SOURCES=/path/to/apt.sources build.sh OUT_DIR
-# Writes OUT_DIR/oci (OCI layout, tag "latest") and OUT_DIR/packages.txt.
+# Writes OUT_DIR/oci (OCI layout, tag "latest") and OUT_DIR/packages.txt (the packages whose files
+# the image keeps: slim.sh leaves only what nginx runs from).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,7 +39,7 @@ trap 'exit 130' INT TERM
 # ownership is right whether mmdebstrap ran as root or in an unprivileged user namespace.
 if [ "$(id -u)" = 0 ]; then MODE=root; else MODE=unshare; fi
 
-echo "==> mmdebstrap ($MODE mode, essential + nginx)"
+echo "==> mmdebstrap ($MODE mode, essential + nginx, then only what nginx runs from)"
 mmdebstrap --mode="$MODE" --variant=essential --format=tar --quiet \
   --include=nginx \
   --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
@@ -49,16 +50,15 @@ mmdebstrap --mode="$MODE" --variant=essential --format=tar --quiet \
   --dpkgopt='path-exclude=/usr/share/locale/*' \
   --dpkgopt='path-exclude=/usr/share/lintian/*' \
   --customize-hook='"'"$HERE"'/customize.sh" "$1"' \
-  --customize-hook='chroot "$1" dpkg-query -W -f='"'"'${db:Status-Abbrev} ${Package}=${Version}\n'"'"' > "'"$WORK"'/packages.all"' \
+  --customize-hook='"'"$HERE"'/slim.sh" "$1" "'"$WORK"'/packages.txt"' \
   bookworm "$WORK/rootfs.tar" "$LABOS_SOURCES"
-awk '$1 == "ii" { print $2 }' "$WORK/packages.all" | sort > "$WORK/packages.txt"
 
 echo "==> OCI image (umoci)"
 IMG="$WORK/oci"
 umoci init --layout "$IMG"
 umoci new --image "$IMG:latest"
 umoci raw add-layer --image "$IMG:latest" \
-  --history.created_by "mmdebstrap --variant=essential --include=nginx bookworm" "$WORK/rootfs.tar"
+  --history.created_by "mmdebstrap --variant=essential --include=nginx bookworm, then images/nginx/slim.sh" "$WORK/rootfs.tar"
 umoci config --image "$IMG:latest" \
   --os linux --architecture amd64 --author corelab \
   --config.env 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
@@ -66,7 +66,7 @@ umoci config --image "$IMG:latest" \
   --config.exposedports 80/tcp \
   --config.stopsignal SIGQUIT \
   --config.label org.opencontainers.image.title=nginx \
-  --config.label org.opencontainers.image.description="nginx from Debian bookworm packages, built offline by corelab" \
+  --config.label org.opencontainers.image.description="nginx from Debian bookworm packages (nginx and the files it runs from), built offline by corelab" \
   --history.created_by 'CMD ["nginx", "-g", "daemon off;"]'
 umoci gc --layout "$IMG"
 
