@@ -1,7 +1,7 @@
 import test from 'ava';
 import { tcgAccelArg, tcgThreads } from '../lab/machine/accel.js';
 import { Machine } from '../lab/machine/machine.js';
-import { labTcgThreads } from '../lab/cluster/node.js';
+import { labCpus, labTcgThreads } from '../lab/cluster/node.js';
 import type { Plan } from '../lab/cluster/plan.js';
 
 const lab = (accel: 'kvm' | 'tcg', cpus: number[]) => ({ accel, nodes: cpus.map((c) => ({ cpus: c })) }) as unknown as Plan;
@@ -16,6 +16,7 @@ test.serial('TCG: a lab with more vCPUs than host cores runs each VM on one host
   t.is(labTcgThreads(lab('tcg', [2, 2, 2])), tcgThreads(6));
   t.is(labTcgThreads(lab('tcg', [2])), tcgThreads(2));
   t.is(labTcgThreads(lab('kvm', [2, 2, 2])), undefined, 'KVM has no TCG threads');
+  t.is(labCpus(lab('tcg', [2, 2, 1])), 5);
 });
 
 test.serial('TCG: CORELAB_TCG_THREAD overrides the choice, and anything else in it is ignored', (t) => {

@@ -13,6 +13,7 @@ import { availableParallelism } from 'node:os';
 import { labUnits, type GuestUnit } from '../guestconfig/units.js';
 import { type CommandResult, loadLabKey, makeLabKey, type LabKey } from '../machine/ssh.js';
 import type { ConsoleFinding } from '../machine/console.js';
+import type { TcgThreads } from '../machine/accel.js';
 import type { CheckpointMeta } from '../checkpoints/store.js';
 import { layout } from '../checkpoints/layout.js';
 import { checkpointDir } from '../checkpoints/store.js';
@@ -22,7 +23,7 @@ import { LabError } from '../util/errors.js';
 import { liveStatus, log, section, seconds } from '../util/log.js';
 import { makeLabDir, removeState, writeState } from './state.js';
 import { artifactsDrive, startServices, type HostServices } from './services.js';
-import { labTcgThreads, makeNode, waitForSsh, type LabNode, type NodeContext } from './node.js';
+import { labCpus, labTcgThreads, makeNode, waitForSsh, type LabNode, type NodeContext } from './node.js';
 import { Faults } from './faults.js';
 import { JournalWatch } from './journal.js';
 import { savedNode, syncClocks } from './checkpoint.js';
@@ -58,6 +59,8 @@ export class Lab implements LabView {
   private profiling = new Set<Promise<void>>();
   private ready = false;
   private readonly startedAt = new Date().toISOString();
+  /** One TCG thread mode for every node, chosen once from the whole lab. */
+  private readonly tcgThreads: TcgThreads | undefined;
 
   private constructor(readonly plan: Plan, readonly opts: LabOptions) {
     this.dir = makeLabDir(plan.name || 'lab');
@@ -69,9 +72,8 @@ export class Lab implements LabView {
     opts.facts.accel = plan.accel;
     this.faults = new Faults(this);
     this.saveState();
-    const threads = labTcgThreads(plan);
-    const cpus = plan.nodes.reduce((sum, n) => sum + n.cpus, 0);
-    const how = threads === 'single' ? ` (${cpus} vCPUs on ${availableParallelism()} host cores: each VM's vCPUs take turns on one host thread)` : '';
+    this.tcgThreads = labTcgThreads(plan);
+    const how = this.tcgThreads === 'single' ? ` (${labCpus(plan)} vCPUs on ${availableParallelism()} host cores: each VM's vCPUs take turns on one host thread)` : '';
     log(`lab folder ${this.dir}; accelerator ${plan.accel}${how}`);
   }
 
@@ -118,7 +120,7 @@ export class Lab implements LabView {
   }
 
   private context(): NodeContext {
-    return { plan: this.plan, dir: this.dir, key: this.key, vars: this.vars, labByte: this.labByte, services: this.services, units: this.units, artifactsDrive: this.artifactsDrive };
+    return { plan: this.plan, dir: this.dir, key: this.key, vars: this.vars, labByte: this.labByte, services: this.services, units: this.units, artifactsDrive: this.artifactsDrive, tcgThreads: this.tcgThreads };
   }
 
   /** Puts a node in the lab, its machine on the teardown chain (powered off, its memory peak kept). */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import getPort from 'get-port';
 import { Machine } from '../machine/machine.js';
-import { tcgThreads } from '../machine/accel.js';
+import { tcgThreads, type TcgThreads } from '../machine/accel.js';
 import { nodeMemory } from '../machine/boot.js';
 import { BOOT_FATAL, ConsoleWatch, type ConsoleFinding } from '../machine/console.js';
 import { GuestChannel, type LabKey } from '../machine/ssh.js';
@@ -39,6 +39,8 @@ export interface NodeContext {
   services: HostServices;
   units: GuestUnit[];
   artifactsDrive?: string;
+  /** The lab's TCG thread mode (labTcgThreads), one for all its nodes; undefined under KVM. */
+  tcgThreads?: TcgThreads;
 }
 
 /** From a checkpoint: the node's config as delivered, its saved disk and, if it ran, its memory. */
@@ -83,7 +85,7 @@ export async function makeNode(ctx: NodeContext, n: PlannedNode, saved?: SavedNo
     memoryMb,
     cpus: n.cpus,
     accel: ctx.plan.accel,
-    tcgThreads: labTcgThreads(ctx.plan),
+    tcgThreads: ctx.tcgThreads,
     ...delivered,
     extraDrives: ctx.artifactsDrive ? [ctx.artifactsDrive] : [],
     netArgs: nodeNetArgs(ctx.services.switch, lanMac, hostMac, { hostPort: sshPort, guestPort: n.guestSshPort }, forwards, published),
@@ -95,10 +97,14 @@ export async function makeNode(ctx: NodeContext, n: PlannedNode, saved?: SavedNo
   return { plan: n, machine, guest, sshPort, console: new ConsoleWatch(n.name, machine.consoleLog), facts };
 }
 
+/** All the vCPUs a lab's nodes have. */
+export function labCpus(plan: Plan): number {
+  return plan.nodes.reduce((sum, n) => sum + n.cpus, 0);
+}
+
 /** The lab's TCG thread mode: from all its nodes' vCPUs against the host's cores (accel.ts). */
-export function labTcgThreads(plan: Plan): ReturnType<typeof tcgThreads> | undefined {
-  if (plan.accel !== 'tcg') return undefined;
-  return tcgThreads(plan.nodes.reduce((sum, n) => sum + n.cpus, 0));
+export function labTcgThreads(plan: Plan): TcgThreads | undefined {
+  return plan.accel === 'tcg' ? tcgThreads(labCpus(plan)) : undefined;
 }
 
 /** How long a booting guest's console may stay silent before the lab presses reset. */
