@@ -23,7 +23,9 @@ done
 
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/labos-build.XXXXXX")
+# corelab makes the scratch folder (BUILD_SCRATCH) so that it can remove it if this script is killed.
+WORK=${BUILD_SCRATCH:-$(mktemp -d "${TMPDIR:-/var/tmp}/labos-build.XXXXXX")}
+mkdir -p "$WORK"
 cleanup() {
   # Never recurse into anything still mounted below WORK (mmdebstrap's /dev, /proc).
   local m

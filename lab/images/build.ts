@@ -1,10 +1,11 @@
-import { createWriteStream, mkdirSync, renameSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { LabError } from '../util/errors.js';
 import { onExit } from '../util/exit.js';
-import { markBuild } from './stalebuilds.js';
+import { markBuild, removeBuildScratch } from './stalebuilds.js';
 import { labosSources } from './aptsources.js';
 import { requireTools, BUILD_TOOLS, type HostTool } from '../host/tools.js';
 import { builtImageDir, findBuiltImage, imagesDir, recipeDir, recipeHash, writeImageManifest, type ImageFiles } from './store.js';
@@ -100,10 +101,12 @@ function runBuildScript(name: string, script: string, outDir: string, sourcesFil
   mkdirSync(imagesDir(), { recursive: true });
   const out = createWriteStream(logFile);
   const tail: string[] = [];
+  // The script's scratch folder is made here, so whoever outlives the script can remove it.
+  const scratch = mkdtempSync(join(tmpdir(), `${name}-build.`));
   return new Promise((resolve, reject) => {
     // Its own process group, so an interrupt stops mmdebstrap and everything under it, not just bash.
     const child = spawn('bash', [script, outDir], {
-      env: { ...process.env, LABOS_SOURCES: sourcesFile },
+      env: { ...process.env, LABOS_SOURCES: sourcesFile, BUILD_SCRATCH: scratch },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -116,10 +119,11 @@ function runBuildScript(name: string, script: string, outDir: string, sourcesFil
     };
     signal?.addEventListener('abort', killGroup, { once: true });
     const offExit = onExit(killGroup);
-    const unmark = child.pid ? markBuild(child.pid) : () => undefined;
+    const unmark = child.pid ? markBuild(child.pid, scratch) : () => undefined;
     child.on('close', () => {
       signal?.removeEventListener('abort', killGroup);
       offExit();
+      removeBuildScratch(scratch);
       unmark();
     });
     for (const stream of [child.stdout, child.stderr]) {
@@ -130,7 +134,10 @@ function runBuildScript(name: string, script: string, outDir: string, sourcesFil
         if (line.startsWith('==> ')) log(line.slice(4));
       });
     }
-    child.on('error', (err) => reject(new LabError(`could not run ${script}: ${err.message}`)));
+    child.on('error', (err) => {
+      removeBuildScratch(scratch);
+      reject(new LabError(`could not run ${script}: ${err.message}`));
+    });
     child.on('close', (code) => {
       out.end();
       if (code === 0) return resolve();
