@@ -118,3 +118,22 @@ test('a watcher found stopped is started again, and what it kept is still read',
   await w.read(['a']);
   t.is(sent[3][1], watchReadCommand(0), 'read from the start of the emptied file');
 });
+
+test('a watcher begun without waiting: the next read of that node waits for its start, then reads from 0', async (t) => {
+  let answer!: (r: CommandResult) => void;
+  const sent: string[] = [];
+  const run = (node: string, command: string): Promise<CommandResult> => {
+    sent.push(command);
+    if (command === watchStartCommand()) return new Promise((r) => (answer = r));
+    return Promise.resolve({ node, command, stdout: `${JOURNAL.length} 1\n${JOURNAL}`, stderr: '', exitCode: 0, durationMs: 1 });
+  };
+  const w = new JournalWatch(run);
+  w.begin(['a']);
+  t.deepEqual(sent, [watchStartCommand()], 'the start is sent at once');
+  const reading = w.read(['a']);
+  await new Promise((r) => setTimeout(r, 20));
+  t.is(sent.length, 1, 'the read waits for the start to answer');
+  answer({ node: 'a', command: watchStartCommand(), stdout: '', stderr: '', exitCode: 0, durationMs: 1 });
+  t.is((await reading).length, 5, 'then reads the watcher from its start');
+  t.is(sent[1], watchReadCommand(0));
+});

@@ -58,7 +58,7 @@ export class Faults {
     await this.lab.waitForSsh(n, signal);
     boot.bootMs = Date.now() - t0;
     log(`${node}: SSH is up after ${seconds(boot.bootMs)}`);
-    await this.lab.journal.start([node]);
+    this.lab.journal.begin([node]);
     this.lab.profileBoot(n, t0, boot);
   }
 

@@ -65,22 +65,41 @@ type Run = (node: string, command: string, timeoutMs: number) => Promise<Command
  */
 export class JournalWatch {
   private readonly offsets = new Map<string, number>();
+  /** Watcher starts begun and not yet answered: a read of the node waits for its start. */
+  private readonly starting = new Map<string, Promise<void>>();
 
   constructor(private readonly run: Run) {}
 
   /** Starts watching these nodes' journals from now on. */
   async start(nodes: string[]): Promise<void> {
-    await Promise.all(
-      nodes.map(async (node) => {
-        const r = await this.run(node, watchStartCommand(), 30_000);
+    await Promise.all(nodes.map((node) => this.startOne(node)));
+  }
+
+  /**
+   * Starts watching without waiting for the answer (a busy TCG guest takes a few seconds for the
+   * sudo and systemd-run): the lab goes on, and the next read of the node waits for it. The
+   * watcher follows the journal from when its journalctl starts, as with start().
+   */
+  begin(nodes: string[]): void {
+    for (const node of nodes) void this.startOne(node);
+  }
+
+  private startOne(node: string): Promise<void> {
+    const p = this.run(node, watchStartCommand(), 30_000).then(
+      (r) => {
         if (r.exitCode === 0) this.offsets.set(node, 0);
         else this.offsets.delete(node);
-      }),
+      },
+      () => void this.offsets.delete(node),
     );
+    this.starting.set(node, p);
+    void p.finally(() => this.starting.get(node) === p && this.starting.delete(node));
+    return p;
   }
 
   /** What the watchers of these nodes kept since the last read, all at once; a node that cannot be read (off, SSH down) is skipped. */
   async read(nodes: string[]): Promise<Array<ConsoleFinding & { node: string }>> {
+    await Promise.all(nodes.map((node) => this.starting.get(node)));
     const found = await Promise.all(
       nodes.filter((node) => this.offsets.has(node)).map(async (node) => {
         const r = await this.run(node, watchReadCommand(this.offsets.get(node)!), 30_000);

@@ -167,7 +167,7 @@ export class Lab implements LabView {
 
   /**
    * Starts every machine and waits until each answers over SSH; a node's journal watcher starts as
-   * soon as it answers, while the others still boot.
+   * soon as it answers, while the others still boot (the first read after a step waits for it).
    */
   private async boot(): Promise<void> {
     const nodes = [...this.nodes.values()];
@@ -194,7 +194,7 @@ export class Lab implements LabView {
           n.facts.bootMs = Date.now() - start;
           waiting.delete(n.plan.name);
           log(`${n.plan.name}: SSH is up after ${seconds(n.facts.bootMs)}`);
-          await this.journal.start([n.plan.name]);
+          this.journal.begin([n.plan.name]);
         }),
       );
       for (const n of nodes) this.profileBoot(n, startedAt.get(n) ?? t0, n.facts);
