@@ -47,14 +47,14 @@ test('a lab folder with commas in it cannot add keys to any QEMU option', (t) =>
   t.true(optionOf('-drive')[0].includes('corelab-x,,format=raw,,file=/etc/shadow/node,,00/disk.qcow2'));
 });
 
-test('normal paths: the labos QEMU argument list is byte for byte the one before escaping', (t) => {
+test('normal paths: the labos QEMU argument list is exactly the unescaped one', (t) => {
   const sw = { dir: '/lab/switch' } as unknown as Switch;
   const net = nodeNetArgs(sw, '52:54:00:01:00:00', '52:54:00:01:01:00', { hostPort: 2222, guestPort: 22 }, [{ name: 'd', guestAddr: '10.0.2.100', guestPort: 2379, hostPort: 4001 }], [{ guestPort: 80, hostPort: 8080 }]);
   t.deepEqual(net, [
     '-netdev', 'vde,id=lan,sock=/lab/switch',
-    '-device', 'virtio-net-pci,netdev=lan,mac=52:54:00:01:00:00',
+    '-device', 'virtio-net-pci,netdev=lan,mac=52:54:00:01:00:00,addr=0x3',
     '-netdev', 'user,id=host,restrict=on,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=tcp:127.0.0.1:8080-:80,guestfwd=tcp:10.0.2.100:2379-cmd:socat - TCP:127.0.0.1:4001',
-    '-device', 'virtio-net-pci,netdev=host,mac=52:54:00:01:01:00',
+    '-device', 'virtio-net-pci,netdev=host,mac=52:54:00:01:01:00,addr=0x4',
   ]);
   const m = new Machine({ name: 'node00', dir: '/lab/node00', boot: labosBoot(img('/c/labos')), memoryMb: 1024, cpus: 2, accel: 'tcg', configDrive: '/lab/node00/cidata.iso', extraDrives: ['/lab/artifacts.iso'], netArgs: net });
   t.deepEqual(m.qemuArgs(), [
@@ -62,10 +62,11 @@ test('normal paths: the labos QEMU argument list is byte for byte the one before
     '-nodefaults', '-no-user-config', '-display', 'none',
     '-chardev', 'file,id=console,path=/lab/node00/console.log,append=on', '-serial', 'chardev:console',
     '-kernel', '/c/labos/vmlinuz', '-initrd', '/c/labos/initrd-plain.img', '-append', 'console=ttyS0',
-    '-drive', 'if=virtio,file=/lab/node00/disk.qcow2,format=qcow2,cache=unsafe,discard=unmap',
-    '-drive', 'if=virtio,file=/lab/node00/cidata.iso,format=raw,readonly=on',
-    '-drive', 'if=virtio,file=/lab/artifacts.iso,format=raw,readonly=on',
-    '-device', 'virtio-rng-pci',
+    '-drive', 'if=none,id=root,file=/lab/node00/disk.qcow2,format=qcow2,cache=unsafe,discard=unmap', '-device', 'virtio-blk-pci,drive=root,addr=0x5',
+    '-drive', 'if=none,id=drive1,file=/lab/node00/cidata.iso,format=raw,readonly=on', '-device', 'virtio-blk-pci,drive=drive1,addr=0x6',
+    '-drive', 'if=none,id=drive2,file=/lab/artifacts.iso,format=raw,readonly=on', '-device', 'virtio-blk-pci,drive=drive2,addr=0x7',
+    '-drive', 'if=none,id=release,file=/lab/node00/release.img,format=raw,readonly=on', '-device', 'virtio-blk-pci,drive=release,serial=labos-release,addr=0x1f',
+    '-device', 'virtio-rng-pci,addr=0x2',
     ...net,
     '-qmp', 'unix:/lab/node00/qmp.sock,server=on,wait=off',
   ]);

@@ -53,7 +53,9 @@ export interface HostForward {
 /**
  * QEMU arguments for a node's two NICs: eth0 on the lab switch (its static address comes from the
  * config drive), eth1 in user mode with restrict=on, so the guest reaches nothing but the host ports
- * forwarded here (SSH in, to the port the guest's sshd listens on; host services out).
+ * forwarded here (SSH in, to the port the guest's sshd listens on; host services out). Their PCI
+ * slots (3 and 4) are the ones QEMU gave them when it placed them itself, written out so a node
+ * that gets them by hotplug has the same layout (machine/boot.ts SLOT).
  */
 export function nodeNetArgs(sw: Switch, lanMac: string, hostMac: string, ssh: HostForward, forwards: GuestForward[], published: HostForward[] = []): string[] {
   const user = ['user', 'id=host', 'restrict=on', 'net=10.0.2.0/24', `hostfwd=tcp:127.0.0.1:${ssh.hostPort}-:${ssh.guestPort}`];
@@ -61,9 +63,9 @@ export function nodeNetArgs(sw: Switch, lanMac: string, hostMac: string, ssh: Ho
   for (const f of forwards) user.push(`guestfwd=tcp:${f.guestAddr}:${f.guestPort}-cmd:socat - TCP:127.0.0.1:${f.hostPort}`);
   return [
     '-netdev', `vde,id=lan,sock=${qemuOpt(sw.dir)}`,
-    '-device', `virtio-net-pci,netdev=lan,mac=${lanMac}`,
+    '-device', `virtio-net-pci,netdev=lan,mac=${lanMac},addr=0x3`,
     '-netdev', user.join(','),
-    '-device', `virtio-net-pci,netdev=host,mac=${hostMac}`,
+    '-device', `virtio-net-pci,netdev=host,mac=${hostMac},addr=0x4`,
   ];
 }
 

@@ -77,22 +77,46 @@ export function pulledBoot(entry: CatalogEntry, files: Record<string, string>): 
 }
 
 /**
- * The boot and storage part of the QEMU command line. For labos it is exactly what Machine has
- * always passed (kernel, initrd, append, overlay, config drive, extra drives), so QEMU migration
- * streams saved before keep matching the devices. A node whose Ignition config comes by fw_cfg boots
- * the Ignition initramfs; any other boots the plain one when the image has it.
+ * PCI slots of a node's devices, written out: the slots QEMU gave them when it placed them itself
+ * (the rng, the two NICs, then the virtio drives in order), so checkpoints saved before still match.
+ * A node started from a boot template (template.ts) gets its NICs and drives by hotplug; fixed
+ * slots give it the same layout as a booted node, so a checkpoint of either restores on one
+ * command line. The release disk (labos) sits apart in the last slot.
  */
-export function bootArgs(b: BootSpec, d: NodeDevices): string[] {
+export const SLOT = { rng: 2, firstDrive: 5, release: 0x1f } as const;
+
+/** QEMU's addr= for a slot on the pc machine's root bus. */
+export function pciAddr(slot: number): string {
+  return `0x${slot.toString(16)}`;
+}
+
+/**
+ * The boot and storage part of the QEMU command line: kernel, initrd, append, then the overlay, the
+ * config drive and the extra drives as virtio disks in fixed slots (as QEMU placed them before).
+ * A node whose Ignition config comes by fw_cfg boots the Ignition initramfs; any other boots the
+ * plain one when the image has it. release: the labos release disk (template.ts), read only by a
+ * VM started from a boot template; cmdline: the template's command line, when restoring one.
+ */
+export function bootArgs(b: BootSpec, d: NodeDevices, opts: { release?: string; cmdline?: string } = {}): string[] {
   const initrd = b.kernel && (d.fwCfg ? b.kernel.initrd : b.kernel.plainInitrd ?? b.kernel.initrd);
+  const drives = [
+    `file=${qemuOpt(d.overlay)},format=qcow2,cache=unsafe,discard=unmap`,
+    ...(d.configDrive ? [`file=${qemuOpt(d.configDrive)},format=raw,readonly=on`] : []),
+    ...(d.extraDrives ?? []).map((x) => `file=${qemuOpt(x)},format=raw,readonly=on`),
+  ];
   return [
-    ...(b.kernel ? ['-kernel', b.kernel.kernel, '-initrd', initrd!, '-append', b.kernel.cmdline] : []),
-    '-drive', `if=virtio,file=${qemuOpt(d.overlay)},format=qcow2,cache=unsafe,discard=unmap`,
-    ...(d.configDrive ? ['-drive', `if=virtio,file=${qemuOpt(d.configDrive)},format=raw,readonly=on`] : []),
-    ...(d.extraDrives ?? []).flatMap((x) => ['-drive', `if=virtio,file=${qemuOpt(x)},format=raw,readonly=on`]),
+    ...(b.kernel ? ['-kernel', b.kernel.kernel, '-initrd', initrd!, '-append', opts.cmdline ?? b.kernel.cmdline] : []),
+    ...drives.flatMap((opt, i) => ['-drive', `if=none,id=${driveId(i)},${opt}`, '-device', `virtio-blk-pci,drive=${driveId(i)},addr=${pciAddr(SLOT.firstDrive + i)}`]),
+    ...(opts.release ? ['-drive', `if=none,id=release,file=${qemuOpt(opts.release)},format=raw,readonly=on`, '-device', `virtio-blk-pci,drive=release,serial=labos-release,addr=${pciAddr(SLOT.release)}`] : []),
     ...(b.cdrom ? ['-drive', `if=ide,media=cdrom,file=${qemuOpt(b.cdrom)},format=raw,readonly=on`] : []),
     ...(!b.kernel && 'blankGiB' in b.disk ? ['-boot', 'order=d'] : []),
     ...(d.fwCfg ? fwCfgArgs(d.fwCfg.name, d.fwCfg.file) : []),
   ];
+}
+
+/** The id of the i-th virtio drive's backend (0: the node's own disk). */
+function driveId(i: number): string {
+  return i === 0 ? 'root' : `drive${i}`;
 }
 
 /** qemu-img arguments that create the node's disk: an overlay on the image, or a blank state disk. */
