@@ -13,6 +13,8 @@ export interface Report {
   name: string;
   status: string;
   durationMs: number;
+  /** ms per set-up phase (image, host services, templates, boot, restore). */
+  phases?: Record<string, number>;
   nodes: Array<{ name: string; agent?: string; bootMs?: number }>;
   steps: Array<{ status: string }>;
   /** restored: the checkpoint the run started from, when it did. */

@@ -21,6 +21,12 @@ export interface BootProfile {
   sshdMs?: number;
   /** Guest uptime at the read. */
   readAtMs?: number;
+  /**
+   * Started from a boot template (machine/template.ts): the guest time at which the node got its
+   * release disk. Before it is the template's own boot (kernel, initramfs, systemd up to cloud-init,
+   * done once when the template was made), not this node's; preKernelMs is then negative.
+   */
+  templateAtMs?: number;
   analyze?: AnalyzeTimes;
   /** Longest units to start (systemd-analyze blame), longest first. */
   blame: Array<{ unit: string; ms: number }>;
@@ -32,6 +38,9 @@ export interface BootProfile {
   cloudInitModules: CloudInitEvent[];
   errors: string[];
 }
+
+/** The line images/labos template-hold prints on the console when a node from a template goes on. */
+export const TEMPLATE_RELEASED = /labos-template: released \(release disk found at uptime ([\d.]+) s/;
 
 const UNITS = ['multi-user.target', 'ssh.service', 'sshd.service', 'cloud-init-local.service', 'cloud-init.service', 'cloud-config.service', 'cloud-final.service'];
 
@@ -59,13 +68,16 @@ export function buildProfile(output: string, consoleText: string, hostElapsedMs?
   const s = splitSections(output);
   const p: BootProfile = { blame: [], cloudInit: [], cloudInitStages: [], cloudInitModules: [], errors: [] };
   const uptime = Number((s.uptime ?? '').trim());
+  const released = consoleText.match(TEMPLATE_RELEASED);
+  if (released) p.templateAtMs = Math.round(Number(released[1]) * 1000);
   if (s.uptime !== undefined && Number.isFinite(uptime) && uptime > 0) {
     p.readAtMs = Math.round(uptime * 1000);
-    if (hostElapsedMs !== undefined) p.preKernelMs = Math.max(0, hostElapsedMs - p.readAtMs);
+    // From a template the guest's clock started in the template: its kernel time 0 is before QEMU's start.
+    if (hostElapsedMs !== undefined) p.preKernelMs = released ? hostElapsedMs - p.readAtMs : Math.max(0, hostElapsedMs - p.readAtMs);
   } else p.errors.push('no guest uptime');
   const c = parseConsole(consoleText);
   Object.assign(p, { initMs: c.initMs, rootMs: c.rootMs, systemdMs: c.systemdMs });
-  if (c.initMs === undefined) p.errors.push('no kernel stamps on the console');
+  if (c.initMs === undefined && !released) p.errors.push('no kernel stamps on the console');
   if (s.analyze !== undefined) p.analyze = parseAnalyze(s.analyze);
   p.blame = parseBlame(s.blame ?? '', 8);
   const units: Record<string, UnitTimes> = parseUnitTimes(s.units ?? '');

@@ -13,6 +13,8 @@ export interface NodeFacts {
   bootStartedAt?: string;
   /** Time from QEMU start to the first command over SSH. */
   bootMs?: number;
+  /** The boot template it started from (machine/template.ts), instead of booting its image from the kernel on. */
+  bootTemplate?: string;
   maxRssMb: number;
   /** Where the first boot went (bootprofile.ts), read after SSH answered; absent for a restored node. */
   boot?: BootProfile;
@@ -28,7 +30,7 @@ export interface NodeFacts {
  */
 export interface LabFacts {
   accel?: Accel;
-  /** Milliseconds per phase: image, host services, boot, restore. */
+  /** Milliseconds per phase: image, host services, templates, boot, restore. */
   phases: Record<string, number>;
   nodes: NodeFacts[];
 }

@@ -14,6 +14,8 @@ import { labUnits, type GuestUnit } from '../guestconfig/units.js';
 import { type CommandResult, loadLabKey, makeLabKey, type LabKey } from '../machine/ssh.js';
 import type { ConsoleFinding } from '../machine/console.js';
 import type { TcgThreads } from '../machine/accel.js';
+import type { BootTemplate } from '../machine/hotplug.js';
+import { ensureTemplate, templatesApply } from '../machine/template.js';
 import type { CheckpointMeta } from '../checkpoints/store.js';
 import { layout } from '../checkpoints/layout.js';
 import { checkpointDir } from '../checkpoints/store.js';
@@ -89,6 +91,7 @@ export class Lab implements LabView {
     lab.artifactsDrive = await artifactsDrive(plan.artifacts, lab.dir);
     lab.labByte = randomBytes(1)[0];
     for (const n of plan.nodes) await lab.addNode(await makeNode(lab.context(), n));
+    await lab.timed('templates', () => lab.useTemplates());
     opts.teardown.push('finish reading boot profiles', () => lab.profilesRead(30_000));
     await lab.timed('boot', () => lab.boot());
     await lab.markReady(plan.nodes.map((n) => n.name));
@@ -112,6 +115,27 @@ export class Lab implements LabView {
     await lab.timed('restore', () => lab.resume());
     await lab.markReady();
     return lab;
+  }
+
+  /**
+   * Nodes that can start from a boot template (machine/template.ts: labos under TCG, config on a
+   * drive) get one, made now when the cache has none: one per memory size and vCPU count.
+   */
+  private async useTemplates(): Promise<void> {
+    const made = new Map<string, Promise<BootTemplate>>();
+    const nodes = [...this.nodes.values()].filter((n) => !n.machine.spec.fwCfg && templatesApply(n.machine.spec.boot, n.machine.spec.accel));
+    const results = await Promise.allSettled(
+      nodes.map(async (n) => {
+        const s = n.machine.spec;
+        const size = `${s.memoryMb}/${s.cpus}`;
+        if (!made.has(size)) made.set(size, ensureTemplate({ boot: s.boot, memoryMb: s.memoryMb, cpus: s.cpus, accel: s.accel, tcgThreads: s.tcgThreads }, this.opts.signal));
+        s.template = await made.get(size)!;
+        n.facts.bootTemplate = s.template.key;
+      }),
+    );
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    if (nodes.length) log(`${nodes.map((n) => n.plan.name).join(', ')} start from boot template(s) ${[...new Set(nodes.map((n) => n.machine.spec.template!.key))].join(', ')} (CORELAB_BOOT_TEMPLATE=0 boots them instead)`);
   }
 
   /** The lab's name in the state dir: unique, so two labs of one scenario never collide. */
@@ -174,12 +198,19 @@ export class Lab implements LabView {
     const startedAt = new Map<LabNode, number>();
     // CORELAB_BOOT_STAGGER_MS: start the nodes that many ms apart (for measuring boot orders; default 0, all at once).
     const stagger = Number(process.env.CORELAB_BOOT_STAGGER_MS ?? 0);
-    for (const [i, n] of nodes.entries()) {
-      if (i > 0 && stagger > 0) await new Promise((r) => setTimeout(r, stagger));
-      startedAt.set(n, Date.now());
-      await n.machine.start();
-      log(`${n.plan.name}: QEMU pid ${n.machine.pid}, ${n.plan.address} on the lab switch, ssh 127.0.0.1:${n.sshPort} to guest port ${n.plan.guestSshPort}${n.plan.guestSshPort === 22 ? '' : ' (the config\'s sshd.socket)'}, config applied by ${n.plan.agent}`);
-    }
+    // Started together (a start from a boot template restores it and hotplugs, a few seconds each);
+    // every start settles before a failure is thrown, so teardown finds each QEMU that was started.
+    const starts = await Promise.allSettled(
+      nodes.map(async (n, i) => {
+        if (i > 0 && stagger > 0) await new Promise((r) => setTimeout(r, i * stagger));
+        startedAt.set(n, Date.now());
+        await n.machine.start();
+        const how = n.machine.spec.template ? `, started from boot template ${n.machine.spec.template.key}` : '';
+        log(`${n.plan.name}: QEMU pid ${n.machine.pid}, ${n.plan.address} on the lab switch, ssh 127.0.0.1:${n.sshPort} to guest port ${n.plan.guestSshPort}${n.plan.guestSshPort === 22 ? '' : ' (the config\'s sshd.socket)'}, config applied by ${n.plan.agent}${how}`);
+      }),
+    );
+    const failed = starts.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
     this.saveState();
     const t0 = Date.now();
     const waiting = new Set(nodes.map((n) => n.plan.name));

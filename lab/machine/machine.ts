@@ -4,7 +4,8 @@
  * KVM probe (accel.ts), QMP (qmp.ts), the SSH channel (ssh.ts) and the console scan (console.ts).
  * It imports images/, download/, host/ and below.
  */
-import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { Daemon } from '../host/proc.js';
@@ -13,7 +14,8 @@ import { LabError } from '../util/errors.js';
 import { qemuOpt } from '../util/qemuopt.js';
 import { NotYet, waitUntil } from '../util/poll.js';
 import { readTail, shellQuote } from '../util/text.js';
-import { bootArgs, diskCreateArgs, type BootSpec } from './boot.js';
+import { bootArgs, diskCreateArgs, pciAddr, SLOT, type BootSpec } from './boot.js';
+import { releaseData, splitHotplug, type BootTemplate } from './hotplug.js';
 
 import { tcgAccelArg, type Accel, type TcgThreads } from './accel.js';
 
@@ -40,6 +42,13 @@ export interface MachineSpec {
   backing?: string;
   /** A checkpoint's saved memory (zstd migration stream): the first start resumes it instead of booting. */
   incoming?: string;
+  /**
+   * A boot template of this image and size (template.ts): the first start restores it, hotplugs the
+   * node's NICs and drives and hands it the release disk, instead of booting (not with incoming).
+   */
+  template?: BootTemplate;
+  /** This VM is a boot template being made (template.ts): no release disk, no NICs. */
+  makingTemplate?: boolean;
 }
 
 export type PowerState = 'off' | 'running' | 'paused';
@@ -72,8 +81,24 @@ export class Machine {
     return this.daemon?.running ? this.daemon.pid : undefined;
   }
 
+  /** The release disk (labos images, the ones with a plain initramfs): read by a VM started from a boot template. */
+  get releaseDisk(): string | undefined {
+    return this.spec.boot.kernel?.plainInitrd && !this.spec.makingTemplate ? join(this.spec.dir, 'release.img') : undefined;
+  }
+
+  /**
+   * QEMU's command line. Restoring a boot template it holds the template's devices only (rng and
+   * the node's disk, the template's kernel command line) plus the backends of the others, whose
+   * devices start() then hotplugs (fromTemplate).
+   */
   qemuArgs(): string[] {
     const s = this.spec;
+    const tpl = this.fromTemplate ? s.template : undefined;
+    const devices = [
+      ...bootArgs(s.boot, { overlay: this.overlay, configDrive: s.configDrive, extraDrives: s.extraDrives, fwCfg: s.fwCfg }, { release: this.releaseDisk, cmdline: tpl?.cmdline }),
+      '-device', `virtio-rng-pci,addr=${pciAddr(SLOT.rng)}`,
+      ...s.netArgs,
+    ];
     return [
       'qemu-system-x86_64',
       '-name', qemuOpt(s.name),
@@ -84,11 +109,9 @@ export class Machine {
       '-nodefaults', '-no-user-config', '-display', 'none',
       '-chardev', `file,id=console,path=${qemuOpt(this.consoleLog)},append=on`,
       '-serial', 'chardev:console',
-      ...bootArgs(s.boot, { overlay: this.overlay, configDrive: s.configDrive, extraDrives: s.extraDrives, fwCfg: s.fwCfg }),
-      '-device', 'virtio-rng-pci',
-      ...s.netArgs,
+      ...(tpl ? splitHotplug(devices).args : devices),
       '-qmp', `unix:${qemuOpt(this.qmpSocket)},server=on,wait=off`,
-      ...(this.resuming ? ['-incoming', 'defer'] : []),
+      ...(this.resuming || tpl ? ['-incoming', 'defer'] : []),
     ];
   }
 
@@ -96,26 +119,50 @@ export class Machine {
   private get resuming(): boolean {
     return !!this.spec.incoming && !this.resumed;
   }
+  /** True until the first start of a machine started from a boot template. */
+  get fromTemplate(): boolean {
+    return !!this.spec.template && !this.spec.incoming && !this.resumed;
+  }
   private resumed = false;
 
   /** Boots the node: creates its overlay on first start, keeps it on a power-on after a power-off. */
   async start(): Promise<void> {
     if (this.state !== 'off') throw new LabError(`${this.name} is already ${this.state}`);
     await this.ensureDisk();
-    this.daemon = Daemon.start(`qemu ${this.name}`, this.qemuArgs(), this.qemuLog);
+    const release = this.releaseDisk;
+    if (release) writeFileSync(release, Buffer.alloc(4096));
+    const tpl = this.fromTemplate ? this.spec.template : undefined;
+    const args = this.qemuArgs();
+    this.daemon = Daemon.start(`qemu ${this.name}`, args, this.qemuLog);
     this.qmp = await this.connectQmp();
     this.state = 'running';
     this.rssTimer = setInterval(() => this.sampleRss(), 2000);
     this.rssTimer.unref();
-    if (this.resuming) {
+    const saved = tpl?.state ?? (this.resuming ? this.spec.incoming : undefined);
+    if (saved) {
       try {
-        await this.loadState(this.spec.incoming!);
+        await this.loadState(saved);
+        if (tpl) await this.hotplug(release!);
       } catch (err) {
         await this.powerOff();
         throw err;
       }
       this.resumed = true;
     }
+  }
+
+  /**
+   * After a boot template is in: the node's NICs and drives go in by hotplug, in their fixed slots,
+   * then the release disk (this node's clock, machine id and randomness), which lets the guest go on
+   * (images/labos template-hold).
+   */
+  private async hotplug(release: string): Promise<void> {
+    const all = [...bootArgs(this.spec.boot, { overlay: this.overlay, configDrive: this.spec.configDrive, extraDrives: this.spec.extraDrives }, { release }), ...this.spec.netArgs];
+    const devices = splitHotplug(all).devices;
+    const last = devices.pop()!; // the release disk
+    for (const d of devices) await this.qmp!.execute('device_add', d);
+    writeFileSync(release, releaseData({ time: Date.now() / 1000, machineId: randomBytes(16).toString('hex'), seed: randomBytes(64).toString('hex'), pci: [...devices, last].map((d) => d.addr) }));
+    await this.qmp!.execute('device_add', last);
   }
 
   private async connectQmp(): Promise<Qmp> {
@@ -143,6 +190,7 @@ export class Machine {
   /** Creates the node's disk if it has none yet: an overlay on its checkpoint's saved disk, else on the image (or a blank disk). */
   async ensureDisk(): Promise<void> {
     if (existsSync(this.overlay)) return;
+    if (this.fromTemplate) return void copyFileSync(this.spec.template!.disk, this.overlay);
     const args = this.spec.backing ? ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', this.spec.backing, this.overlay] : diskCreateArgs(this.spec.boot, this.overlay);
     const r = await execa('qemu-img', args, { reject: false, all: true });
     if (r.exitCode !== 0) throw new LabError(`${this.name}'s disk could not be made: ${(r.all ?? '').trim().split('\n').join('; ')}`, { fix: 'check the image file (corelab images verify NAME), or pull or import it again' });

@@ -8,7 +8,7 @@
  */
 
 export const BOOT_STYLE = `.seg{position:absolute;top:4px;height:18px;font-size:10px;color:#fff;overflow:hidden;white-space:nowrap;box-sizing:border-box;padding:0 2px;border-right:1px solid #fff}
-.seg.load{background:#9e9e9e}.seg.kernel{background:#5c6bc0}.seg.initrd{background:#8e24aa}.seg.userspace{background:#00897b}.seg.after{background:#80cbc4}
+.seg.template{background:#ffb300}.seg.load{background:#9e9e9e}.seg.kernel{background:#5c6bc0}.seg.initrd{background:#8e24aa}.seg.userspace{background:#00897b}.seg.after{background:#80cbc4}
 .seg.cloudinit{top:19px;height:4px;background:#f9a825;border:none;padding:0}
 .mark{position:absolute;top:0;height:26px;width:2px;background:#222}.mark.ssh{background:#e65100}.mark.fault{background:#b3261e;width:3px}
 .mark span{position:absolute;top:-1px;left:4px;font-size:10px;color:#b3261e;white-space:nowrap;background:#fafafa}
@@ -36,10 +36,15 @@ export const BOOT_BAR_SCRIPT = `  const x = (ms) => 120 + ms / span * (tl.client
     place(lane, start, bootMs, 'boot', p ? '' : 'boot', lane + ': boot to SSH ' + secs(bootMs));
     if (!p) return;
     const pre = p.preKernelMs || 0, k = start + pre;
-    const phases = [['load', start, k, 'QEMU start to kernel'], ['kernel', k, k + (p.initMs ?? 0), 'kernel'],
-      ['initrd', k + (p.initMs ?? 0), k + (p.systemdMs ?? p.initMs ?? 0), 'initramfs'],
-      ['userspace', k + (p.systemdMs ?? 0), Math.min(k + (p.multiUserMs ?? bootMs - pre), start + bootMs), 'systemd to multi-user.target'],
-      ['after', start + bootMs, p.multiUserMs ? k + p.multiUserMs : 0, 'multi-user.target after SSH']];
+    const tpl = p.templateAtMs !== undefined;
+    const phases = tpl
+      ? [['template', start, k + p.templateAtMs, 'restored from its boot template, NICs and drives hotplugged'],
+        ['userspace', k + p.templateAtMs, Math.min(k + (p.multiUserMs ?? bootMs - pre), start + bootMs), 'from the template to multi-user.target'],
+        ['after', start + bootMs, p.multiUserMs ? k + p.multiUserMs : 0, 'multi-user.target after SSH']]
+      : [['load', start, k, 'QEMU start to kernel'], ['kernel', k, k + (p.initMs ?? 0), 'kernel'],
+        ['initrd', k + (p.initMs ?? 0), k + (p.systemdMs ?? p.initMs ?? 0), 'initramfs'],
+        ['userspace', k + (p.systemdMs ?? 0), Math.min(k + (p.multiUserMs ?? bootMs - pre), start + bootMs), 'systemd to multi-user.target'],
+        ['after', start + bootMs, p.multiUserMs ? k + p.multiUserMs : 0, 'multi-user.target after SSH']];
     for (const [cls, a, b, what] of phases) seg(lane, a, b, cls, cls === 'after' ? '' : cls, lane + ': ' + what + ' ' + secs(b - a));
     for (const c of p.cloudInit || []) seg(lane, k + c.startMs, k + c.endMs, 'cloudinit', '', lane + ': ' + c.unit + ' ' + secs(c.endMs - c.startMs));
     mark(lane, start + bootMs, 'ssh', '', lane + ': SSH answers at ' + secs(bootMs));
@@ -64,7 +69,7 @@ export const BOOT_DRAW_SCRIPT = `  for (const n of r.nodes) {
     ticks.append(t);
   }
   const legend = el('p', { className: 'legend' }, 'boot phases: ');
-  for (const [cls, what] of [['load', 'QEMU to kernel'], ['kernel', 'kernel'], ['initrd', 'initramfs'], ['userspace', 'systemd to multi-user'], ['after', 'multi-user after SSH'], ['cloudinit', 'cloud-init services']]) {
+  for (const [cls, what] of [['template', 'from boot template'], ['load', 'QEMU to kernel'], ['kernel', 'kernel'], ['initrd', 'initramfs'], ['userspace', 'systemd to multi-user'], ['after', 'multi-user after SSH'], ['cloudinit', 'cloud-init services']]) {
     const s = el('span', { className: 'seg ' + cls }, what); s.style.position = 'static'; s.style.height = 'auto';
     legend.append(s);
   }
@@ -80,7 +85,7 @@ export const BOOT_TABLE_SCRIPT = `  const boots = r.nodes.flatMap((n) => [[n.nam
       ci.style.whiteSpace = 'pre';
       const blame = el('td', {}, (p.blame || []).map((b) => secs(b.ms) + ' ' + b.unit).join('\\n'));
       blame.style.whiteSpace = 'pre';
-      const notes = (p.errors || []).concat(p.analyze && p.analyze.note ? [p.analyze.note] : []).join('; ');
+      const notes = (p.errors || []).concat(p.analyze && p.analyze.note ? [p.analyze.note] : [], p.templateAtMs !== undefined ? ['from its boot template: kernel to cloud-init ran once, in the template (' + secs(p.templateAtMs) + ')'] : []).join('; ');
       const mu = p.multiUserMs === undefined ? '–' : secs(p.multiUserMs - (p.systemdMs || 0));
       pt.append(el('tr', {}, el('td', {}, name), el('td', {}, opt(p.preKernelMs)), el('td', {}, opt(p.initMs)), el('td', {}, opt(p.systemdMs !== undefined && p.initMs !== undefined ? p.systemdMs - p.initMs : undefined)), el('td', {}, mu), el('td', {}, opt(bootMs)), ci, blame, el('td', {}, notes)));
     }
