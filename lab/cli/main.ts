@@ -18,6 +18,7 @@ import { imageCommands } from './images.js';
 import { registerHistory } from './history.js';
 import { cleanStaleLabs } from '../cluster/state.js';
 import { cleanStaleBuilds } from '../images/stalebuilds.js';
+import { pruneTemplates } from '../machine/template.js';
 import { cleanStaleCheckpoints } from '../checkpoints/store.js';
 
 /** Runs the CLI; resolves to the process exit code. */
@@ -55,10 +56,11 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   try {
-    // What a killed corelab left (labs, image builds) goes before anything else runs.
+    // What a killed corelab left (labs, image builds, unfinished boot templates) goes before anything else runs.
     cleanStaleLabs();
     cleanStaleCheckpoints();
     await cleanStaleBuilds();
+    pruneTemplates();
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;

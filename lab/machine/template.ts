@@ -45,8 +45,9 @@ export function templatesApply(boot: BootSpec, accel: Accel): boolean {
   return accel === 'tcg' && !!boot.kernel?.plainInitrd && process.env.CORELAB_BOOT_TEMPLATE !== '0';
 }
 
+/** Where templates are kept: the cache's templates/ (CORELAB_TEMPLATES overrides it). */
 export function templatesDir(): string {
-  return join(cacheDir(), 'templates');
+  return process.env.CORELAB_TEMPLATES || join(cacheDir(), 'templates');
 }
 
 let qemuVersion: string | undefined;
@@ -106,7 +107,9 @@ async function makeTemplate(r: TemplateRequest, key: string, dir: string, signal
       if (readTail(m.consoleLog, 5).includes(TEMPLATE_READY)) return;
       throw new NotYet('not at cloud-init yet');
     }, { timeoutMs: MAKE_TIMEOUT_MS, intervalMs: 250, signal });
-    await m.saveTo(join(work, 'state.zst'), join(work, 'disk.qcow2'));
+    // The disk goes to a file of its own: the VM runs on after the save until it is stopped, and
+    // what it writes then must not reach the template's disk.
+    await m.saveTo(join(work, 'state.zst'), join(work, 'saved.qcow2'));
   } catch (err) {
     await m.powerOff();
     rmSync(work, { recursive: true, force: true });
@@ -114,7 +117,9 @@ async function makeTemplate(r: TemplateRequest, key: string, dir: string, signal
   }
   await m.powerOff();
   const t: BootTemplate = { key, kernel: r.boot.kernel!.kernel, state: join(dir, 'state.zst'), disk: join(dir, 'disk.qcow2'), cmdline };
-  for (const f of ['disk.qcow2.tmp', 'qmp.sock', 'release.img']) rmSync(join(work, f), { force: true });
+  rmSync(m.overlay, { force: true });
+  renameSync(join(work, 'saved.qcow2'), join(work, 'disk.qcow2'));
+  rmSync(m.qmpSocket, { force: true });
   writeFileSync(join(work, 'template.json'), JSON.stringify(t, null, 2) + '\n');
   rmSync(dir, { recursive: true, force: true });
   renameSync(work, dir);
