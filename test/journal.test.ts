@@ -137,3 +137,18 @@ test('a watcher begun without waiting: the next read of that node waits for its 
   t.is((await reading).length, 5, 'then reads the watcher from its start');
   t.is(sent[1], watchReadCommand(0));
 });
+
+test('started() waits for every watcher begun (the lab awaits it before the first step)', async (t) => {
+  const answers: Array<(r: CommandResult) => void> = [];
+  const run = (node: string, command: string): Promise<CommandResult> => new Promise((r) => answers.push(r));
+  const w = new JournalWatch(run);
+  w.begin(['a', 'b']);
+  let done = false;
+  const waiting = w.started().then(() => (done = true));
+  answers[0]({ node: 'a', command: watchStartCommand(), stdout: '', stderr: '', exitCode: 0, durationMs: 1 });
+  await new Promise((r) => setTimeout(r, 20));
+  t.false(done, 'one watcher still starting');
+  answers[1]({ node: 'b', command: watchStartCommand(), stdout: '', stderr: '', exitCode: 1, durationMs: 1 });
+  await waiting;
+  t.true(done, 'a failed start counts as answered');
+});

@@ -58,8 +58,9 @@ export class Faults {
     await this.lab.waitForSsh(n, signal);
     boot.bootMs = Date.now() - t0;
     log(`${node}: SSH is up after ${seconds(boot.bootMs)}`);
-    this.lab.journal.begin([node]);
     this.lab.profileBoot(n, t0, boot);
+    // Running before the next step, so that step's trouble is in the journal after it started.
+    await this.lab.journal.start([node]);
   }
 
   /** Why the lab cannot be saved now (a node paused, a partition in place), or undefined. */

@@ -77,11 +77,17 @@ export class JournalWatch {
 
   /**
    * Starts watching without waiting for the answer (a busy TCG guest takes a few seconds for the
-   * sudo and systemd-run): the lab goes on, and the next read of the node waits for it. The
-   * watcher follows the journal from when its journalctl starts, as with start().
+   * sudo and systemd-run), so a node's start overlaps the other nodes' boot. The watcher follows
+   * the journal from when its journalctl starts, as with start(): what happens before is not
+   * seen, so the lab awaits started() before the first step; a read also waits for it.
    */
   begin(nodes: string[]): void {
     for (const node of nodes) void this.startOne(node);
+  }
+
+  /** Resolves when every start begun has answered (whatever it answered). */
+  async started(): Promise<void> {
+    await Promise.all([...this.starting.values()]);
   }
 
   private startOne(node: string): Promise<void> {

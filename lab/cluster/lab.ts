@@ -158,11 +158,16 @@ export class Lab implements LabView {
     });
   }
 
-  /** The lab is up: recorded as ready, with journal watchers on the nodes that have none yet (a restore's). */
+  /**
+   * The lab is up: recorded as ready, with journal watchers on the nodes that have none yet (a
+   * restore's), and every watcher begun at boot running before the first step runs (a unit that
+   * fails in that step must be in the journal after the watcher's journalctl started).
+   */
   private async markReady(watched: string[] = []): Promise<void> {
     this.ready = true;
     this.saveState();
     await this.journal.start(this.runningNodes().filter((n) => !watched.includes(n)));
+    await this.journal.started();
   }
 
   /** Records the lab in the state dir, so another terminal (status, ssh, down) and a later run find it. */
