@@ -1,4 +1,4 @@
-// Mutation testing of the assertion core and the checkpoint key (npm run mutate, scripts/mutate.mjs).
+// Mutation testing of the assertion core, the checkpoint key and the boot template hotplug split (npm run mutate, scripts/mutate.mjs).
 // Each group is the code mutated and the ava unit tests that guard it; `npm run mutate` runs one
 // Stryker pass per group (so a mutant runs only the tests that can kill it) and prints the total
 // score. `npx stryker run` alone does every group at once with every group's tests.
@@ -17,6 +17,10 @@ export const GROUPS = {
   checkpointkey: {
     mutate: ['lab/checkpoints/key.ts'],
     tests: ['test/checkpointkey.test.ts', 'test/checkpoints.test.ts'],
+  },
+  hotplug: {
+    mutate: ['lab/machine/hotplug.ts'],
+    tests: ['test/template.test.ts'],
   },
 };
 

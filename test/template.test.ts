@@ -35,15 +35,26 @@ test('a start from a template: the template\'s devices and command line, every o
 
 test('device options and PCI addresses: what device_add and the guest see', (t) => {
   t.deepEqual(deviceProps('virtio-net-pci,netdev=lan,mac=52:54:00:01:00:00,addr=0x3'), { driver: 'virtio-net-pci', netdev: 'lan', mac: '52:54:00:01:00:00', addr: '0x3' });
+  t.deepEqual(deviceProps('d,x=1'), { driver: 'd', x: '1' }, 'a one-letter key');
   t.throws(() => deviceProps('virtio-net-pci,bare'), { message: /without a value/ });
+  t.throws(() => deviceProps('virtio-net-pci,=x'), { message: /without a value/ });
   t.is(guestPciAddr('0x3'), '0000:00:03.0');
   t.is(guestPciAddr('0x1f'), '0000:00:1f.0');
-  t.throws(() => guestPciAddr('0x20'));
+  t.is(guestPciAddr('0x0'), '0000:00:00.0');
+  for (const bad of ['0x20', '-1', 'zz', '1.5']) t.throws(() => guestPciAddr(bad), { message: `not a PCI slot: ${bad}` });
+});
+
+test('splitHotplug: the command line keeps all but the hotplugged devices, in order; the release disk goes last from anywhere', (t) => {
+  const args = ['qemu', '-drive', 'if=none,id=release', '-device', 'virtio-blk-pci,drive=release,serial=labos-release,addr=0x1f', '-device', 'virtio-rng-pci,addr=0x2', '-netdev', 'user,id=host', '-device', 'virtio-net-pci,netdev=host,addr=0x4', '-device', 'virtio-blk-pci,drive=root,addr=0x5', '-qmp', 'x'];
+  const { args: kept, devices } = splitHotplug(args);
+  t.deepEqual(kept, ['qemu', '-drive', 'if=none,id=release', '-device', 'virtio-rng-pci,addr=0x2', '-netdev', 'user,id=host', '-device', 'virtio-blk-pci,drive=root,addr=0x5', '-qmp', 'x']);
+  t.deepEqual(devices.map((d) => d.addr), ['0x4', '0x1f']);
 });
 
 test('the release disk: key=value lines the hold script reads, NUL-padded to 4 KiB', async (t) => {
   const buf = releaseData({ time: 1796526221.5, machineId: 'a'.repeat(32), seed: 'ff'.repeat(64), pci: ['0x3', '0x1f'] });
   t.is(buf.length, 4096);
+  t.is(buf.toString().split('\0')[0], `time=1796526221.500\nmachine_id=${'a'.repeat(32)}\nseed=${'ff'.repeat(64)}\npci=0000:00:03.0 0000:00:1f.0\n`);
   // The same parsing images/labos/files/usr/lib/labos/template-hold does.
   const py = 'import sys; raw=sys.stdin.buffer.read(4096).split(b"\\0",1)[0].decode(); kv=dict(l.split("=",1) for l in raw.splitlines() if "=" in l); print(repr(float(kv["time"])), kv["machine_id"], len(bytes.fromhex(kv["seed"])), kv["pci"].split())';
   const r = await execa('python3', ['-c', py], { input: buf });
