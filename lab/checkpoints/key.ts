@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { execa } from 'execa';
 import { PROJECT_DIR, shownPath } from '../util/paths.js';
 import type { Scenario, ScenarioNode } from '../scenario/model.js';
 import { FORMAT, type Inputs } from './layout.js';
@@ -35,12 +34,8 @@ export function labVersion(root = PROJECT_DIR): string {
   return version;
 }
 
-let qemuVersionCache: string | undefined;
-/** Migration streams are only good for the QEMU that wrote them. */
-export async function qemuVersion(): Promise<string> {
-  qemuVersionCache ??= (await execa('qemu-system-x86_64', ['--version'])).stdout.split('\n')[0].trim();
-  return qemuVersionCache;
-}
+/** Migration streams are only good for the QEMU that wrote them (machine/accel.ts). */
+export { qemuVersion } from '../machine/accel.js';
 
 export interface KeyContext {
   imageKey: string;

@@ -79,3 +79,9 @@ async function probeKvm(kernel: string): Promise<{ ok: boolean; detail: string }
   return { ok: true, detail: 'probe boot reached the kernel panic it expects' };
 }
 
+let qemuVersionCache: string | undefined;
+/** QEMU's version line: a saved VM (checkpoint, boot template) is only good for the QEMU that wrote it. */
+export async function qemuVersion(): Promise<string> {
+  qemuVersionCache ??= (await execa('qemu-system-x86_64', ['--version'])).stdout.split('\n')[0].trim();
+  return qemuVersionCache;
+}

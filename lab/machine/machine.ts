@@ -94,11 +94,7 @@ export class Machine {
   qemuArgs(): string[] {
     const s = this.spec;
     const tpl = this.fromTemplate ? s.template : undefined;
-    const devices = [
-      ...bootArgs(s.boot, { overlay: this.overlay, configDrive: s.configDrive, extraDrives: s.extraDrives, fwCfg: s.fwCfg }, { release: this.releaseDisk, cmdline: tpl?.cmdline }),
-      '-device', `virtio-rng-pci,addr=${pciAddr(SLOT.rng)}`,
-      ...s.netArgs,
-    ];
+    const devices = this.deviceArgs(tpl?.cmdline);
     return [
       'qemu-system-x86_64',
       '-name', qemuOpt(s.name),
@@ -112,6 +108,16 @@ export class Machine {
       ...(tpl ? splitHotplug(devices).args : devices),
       '-qmp', `unix:${qemuOpt(this.qmpSocket)},server=on,wait=off`,
       ...(this.resuming || tpl ? ['-incoming', 'defer'] : []),
+    ];
+  }
+
+  /** Kernel, drives, rng and NICs, each device in its fixed slot (cmdline: a template's, when restoring one). */
+  private deviceArgs(cmdline?: string): string[] {
+    const s = this.spec;
+    return [
+      ...bootArgs(s.boot, { overlay: this.overlay, configDrive: s.configDrive, extraDrives: s.extraDrives, fwCfg: s.fwCfg }, { release: this.releaseDisk, cmdline }),
+      '-device', `virtio-rng-pci,addr=${pciAddr(SLOT.rng)}`,
+      ...s.netArgs,
     ];
   }
 
@@ -132,8 +138,7 @@ export class Machine {
     const release = this.releaseDisk;
     if (release) writeFileSync(release, Buffer.alloc(4096));
     const tpl = this.fromTemplate ? this.spec.template : undefined;
-    const args = this.qemuArgs();
-    this.daemon = Daemon.start(`qemu ${this.name}`, args, this.qemuLog);
+    this.daemon = Daemon.start(`qemu ${this.name}`, this.qemuArgs(), this.qemuLog);
     this.qmp = await this.connectQmp();
     this.state = 'running';
     this.rssTimer = setInterval(() => this.sampleRss(), 2000);
@@ -157,8 +162,7 @@ export class Machine {
    * (images/labos template-hold).
    */
   private async hotplug(release: string): Promise<void> {
-    const all = [...bootArgs(this.spec.boot, { overlay: this.overlay, configDrive: this.spec.configDrive, extraDrives: this.spec.extraDrives }, { release }), ...this.spec.netArgs];
-    const devices = splitHotplug(all).devices;
+    const devices = splitHotplug(this.deviceArgs()).devices;
     const last = devices.pop()!; // the release disk
     for (const d of devices) await this.qmp!.execute('device_add', d);
     writeFileSync(release, releaseData({ time: Date.now() / 1000, machineId: randomBytes(16).toString('hex'), seed: randomBytes(64).toString('hex'), pci: [...devices, last].map((d) => d.addr) }));

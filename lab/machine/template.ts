@@ -11,10 +11,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { execa } from 'execa';
 import { Machine } from './machine.js';
 import type { BootSpec } from './boot.js';
-import type { Accel, TcgThreads } from './accel.js';
+import { qemuVersion, type Accel, type TcgThreads } from './accel.js';
 import type { BootTemplate } from './hotplug.js';
 import { BOOT_FATAL, ConsoleWatch } from './console.js';
 import { cacheDir } from '../util/paths.js';
@@ -50,13 +49,10 @@ export function templatesDir(): string {
   return process.env.CORELAB_TEMPLATES || join(cacheDir(), 'templates');
 }
 
-let qemuVersion: string | undefined;
-
 /** The template's cache key: the image's files (their cache paths carry the recipe hash), the size, the machine, QEMU's version. */
 export async function templateKey(r: TemplateRequest): Promise<string> {
-  qemuVersion ??= (await execa('qemu-system-x86_64', ['--version'], { reject: false })).stdout.split('\n')[0];
   const k = r.boot.kernel!;
-  const what = { LAYOUT, kernel: k.kernel, initrd: k.plainInitrd, cmdline: k.cmdline, disk: 'base' in r.boot.disk ? r.boot.disk.base : null, machine: r.boot.machine ?? 'pc', memoryMb: r.memoryMb, cpus: r.cpus, accel: r.accel, qemuVersion };
+  const what = { LAYOUT, kernel: k.kernel, initrd: k.plainInitrd, cmdline: k.cmdline, disk: 'base' in r.boot.disk ? r.boot.disk.base : null, machine: r.boot.machine ?? 'pc', memoryMb: r.memoryMb, cpus: r.cpus, accel: r.accel, qemu: await qemuVersion() };
   return createHash('sha256').update(JSON.stringify(what)).digest('hex').slice(0, 16);
 }
 
@@ -81,7 +77,6 @@ function readTemplate(dir: string): BootTemplate | undefined {
 async function makeTemplate(r: TemplateRequest, key: string, dir: string, signal?: AbortSignal): Promise<BootTemplate> {
   const t0 = Date.now();
   log(`making the boot template ${key} (${r.boot.image}, ${r.cpus} vCPU, ${r.memoryMb} MiB): one VM booted until cloud-init would read its config, then saved; once per image and size`);
-  pruneTemplates();
   const work = `${dir}.tmp-${process.pid}`;
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
