@@ -235,6 +235,9 @@ test.serial('Ctrl-C while the guests boot tears the lab down and leaves nothing'
 test.serial('a guest that never answers fails the boot with its console, and leaves nothing', async (t) => {
   const tree = variant('never-boots', 'timeouts: { boot: 3s }');
   t.teardown(tree.remove);
+  // The guest must never answer, however fast it starts (from a boot template SSH can be up within
+  // 3 s): a bootcmd that never ends holds cloud-init.service, which sshd and sysinit.target wait for.
+  appendFileSync(join(tree.dir, 'cloud-config.yaml'), 'bootcmd:\n  - [sleep, infinity]\n');
   const r = await corelab(['run', tree.dir]);
   t.log(r.all.split('\n').slice(-15).join('\n'));
   t.is(r.exitCode, 1);
