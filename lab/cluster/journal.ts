@@ -15,23 +15,46 @@ import { warn } from '../util/log.js';
  * TCG nodes: ~90 s of a cold swarm run. A line logged in the last moment of a step can reach the
  * file after that step's read: the next step's read finds it. The watcher appends (>>), so emptying
  * the file under it is safe; /run goes with a reboot, and a power-on starts a new watcher.
+ *
+ * The watcher keeps the journal from the guest's clock as read when the node answered (--since), not
+ * from when its journalctl happened to start: the privileged start (sudo, systemd-run through a PID 1
+ * still busy with the boot) took up to ~13 s on three booting TCG nodes, and the lab waited for it
+ * before the first step. Now it waits only for the clock read (one plain command); a unit that fails
+ * while the watcher starts is still in its file, and the first read waits for the start.
  */
 const WATCH_FILE = '/run/corelab-trouble.log';
 const WATCH_UNIT = 'corelab-journal-watch.service';
+// The watcher's own command is in the journal it reads (sudo logs it, systemd names the unit by
+// it), and it keeps the journal from before it started: no pattern may match its own text, hence
+// [p]anic and [e]mergency, as in ps | grep [p]rocess.
 const PATTERNS: Array<{ what: string; re: RegExp }> = [
-  { what: 'kernel panic', re: /Kernel panic - not syncing/ },
+  { what: 'kernel panic', re: /Kernel [p]anic - not syncing/ },
   { what: 'kernel oops', re: /kernel: .*\b(Oops|BUG|general protection fault)\b: / },
-  { what: 'emergency shell', re: /You are in emergency mode|Entering emergency mode|Started emergency\.service/ },
+  { what: 'emergency shell', re: /You are in [e]mergency mode|Entering [e]mergency mode|Started emergency\.service/ },
   { what: 'failed unit', re: /systemd\[1\]: Failed to start / },
 ];
 
 /** The patterns as the watcher's grep -E expression: the same sources (GNU grep reads \b, \[ and \. alike). */
 export const GREP = PATTERNS.map((p) => p.re.source).join('|');
 
-/** Empties the file and starts the watcher as a transient unit, unless it runs already (a guest restored with it). */
-export function watchStartCommand(): string {
-  const follow = `journalctl -q -f -n 0 -o short-monotonic | grep --line-buffered -E -B3 -A8 "${GREP}" >> ${WATCH_FILE}`;
-  return `sudo -n sh -c ': > ${WATCH_FILE}' && { systemctl is-active -q ${WATCH_UNIT} || sudo -n systemd-run -q --collect --unit=${WATCH_UNIT} sh -c '${follow}'; }`;
+/** Prints the guest's clock as journalctl's --since takes it ("@1796541628.911610528"). */
+export const CLOCK_COMMAND = 'date +@%s.%N';
+
+/** What CLOCK_COMMAND printed, if it is a time (a date without %N prints it as it is). */
+export function parseClock(stdout: string): string | undefined {
+  const t = stdout.trim();
+  return /^@\d+\.\d+$/.test(t) ? t : undefined;
+}
+
+/**
+ * Starts the watcher as a transient unit that empties the file and follows the journal from `since`
+ * (a clock CLOCK_COMMAND printed; without one, from when journalctl starts), one sudo either way. A
+ * watcher that runs already (a guest restored with it) goes on; its file is emptied.
+ */
+export function watchStartCommand(since?: string): string {
+  const from = since ? `--since=${since} -n all` : '-n 0';
+  const follow = `: > ${WATCH_FILE}; journalctl -q -f ${from} -o short-monotonic | grep --line-buffered -E -B3 -A8 "${GREP}" >> ${WATCH_FILE}`;
+  return `if systemctl is-active -q ${WATCH_UNIT}; then sudo -n sh -c ': > ${WATCH_FILE}'; else sudo -n systemd-run -q --collect --unit=${WATCH_UNIT} sh -c '${follow}'; fi`;
 }
 
 /**
@@ -67,40 +90,48 @@ export class JournalWatch {
   private readonly offsets = new Map<string, number>();
   /** Watcher starts begun and not yet answered: a read of the node waits for its start. */
   private readonly starting = new Map<string, Promise<void>>();
+  /** Until the watcher keeps what the journal says next: its clock read (or, without one, its start). */
+  private readonly keeping = new Map<string, Promise<void>>();
 
   constructor(private readonly run: Run) {}
 
-  /** Starts watching these nodes' journals from now on. */
+  /** Starts watching these nodes' journals from now on: resolves once what they log next is kept. */
   async start(nodes: string[]): Promise<void> {
     await Promise.all(nodes.map((node) => this.startOne(node)));
   }
 
   /**
    * Starts watching without waiting for the answer (a busy TCG guest takes a few seconds for the
-   * sudo and systemd-run), so a node's start overlaps the other nodes' boot. The watcher follows
-   * the journal from when its journalctl starts, as with start(): what happens before is not
-   * seen, so the lab awaits started() before the first step; a read also waits for it.
+   * sudo and systemd-run), so a node's start overlaps the other nodes' boot. The watcher keeps the
+   * journal from the guest's clock read first; the lab awaits started() (those reads) before the
+   * first step, and a read of the node waits for its whole start.
    */
   begin(nodes: string[]): void {
     for (const node of nodes) void this.startOne(node);
   }
 
-  /** Resolves when every start begun has answered (whatever it answered). */
+  /** Resolves when every watcher begun keeps its node's journal from now on (whatever its start answers). */
   async started(): Promise<void> {
-    await Promise.all([...this.starting.values()]);
+    await Promise.all([...this.keeping.values()]);
   }
 
+  /** Resolves when the node's journal is kept from now on; its whole start goes on in `starting`. */
   private startOne(node: string): Promise<void> {
-    const p = this.run(node, watchStartCommand(), 30_000).then(
+    const clock = this.run(node, CLOCK_COMMAND, 30_000).then((r) => (r.exitCode === 0 ? parseClock(r.stdout) : undefined), () => undefined);
+    const p = clock.then((since) => this.run(node, watchStartCommand(since), 30_000)).then(
       (r) => {
         if (r.exitCode === 0) this.offsets.set(node, 0);
         else this.offsets.delete(node);
       },
       () => void this.offsets.delete(node),
     );
+    // Without a clock the watcher keeps only what comes after its journalctl starts: wait for that.
+    const keeping = clock.then((since) => (since ? undefined : p));
     this.starting.set(node, p);
+    this.keeping.set(node, keeping);
     void p.finally(() => this.starting.get(node) === p && this.starting.delete(node));
-    return p;
+    void keeping.finally(() => this.keeping.get(node) === keeping && this.keeping.delete(node));
+    return keeping;
   }
 
   /** What the watchers of these nodes kept since the last read, all at once; a node that cannot be read (off, SSH down) is skipped. */
