@@ -105,11 +105,12 @@ export function newCheckpointDir(key: string): string {
 }
 
 /** Digests every file of a finished temp folder, writes its checkpoint.json and puts it in place. */
-export async function commitCheckpoint(tmp: string, meta: Omit<CheckpointMeta, 'files' | 'size' | 'format'>): Promise<CheckpointMeta> {
+/** Commits a checkpoint written in `tmp`; `digests` (by path) are of files digested as they were written. */
+export async function commitCheckpoint(tmp: string, meta: Omit<CheckpointMeta, 'files' | 'size' | 'format'>, digests: Record<string, string> = {}): Promise<CheckpointMeta> {
   const files: CheckpointMeta['files'] = {};
   for (const f of walk(tmp)) {
     chmodSync(f, 0o600); // memory streams and disk copies: the guests' secrets, for this user only
-    files[relative(tmp, f)] = { size: statSync(f).size, sha256: await fileSha256(f) };
+    files[relative(tmp, f)] = { size: statSync(f).size, sha256: digests[f] ?? (await fileSha256(f)) };
   }
   const full: CheckpointMeta = { ...meta, format: FORMAT, files, size: Object.values(files).reduce((a, f) => a + f.size, 0) };
   writeFileSync(layout(tmp).meta, JSON.stringify(full, null, 2) + '\n', { mode: 0o600 });

@@ -26,10 +26,10 @@ export async function saveCheckpoint(lab: LabView, point: CheckpointPoint, stepN
   const offExit = onExit(() => rmSync(tmp, { recursive: true, force: true }));
   try {
     const cp = layout(tmp);
-    await saveFiles(lab, cp);
+    const digests = await saveFiles(lab, cp);
     const now = new Date().toISOString();
     const nodes = [...lab.nodes.values()];
-    const meta = await commitCheckpoint(tmp, {
+    const committing = commitCheckpoint(tmp, {
       key: point.key,
       scenario: lab.plan.name,
       file: lab.plan.file,
@@ -46,7 +46,10 @@ export async function saveCheckpoint(lab: LabView, point: CheckpointPoint, stepN
       services: { discovery: !!lab.services.discovery, registry: !!lab.services.registry },
       artifactsDrive: !!lab.artifactsDrive,
       saveSeconds: (Date.now() - t0) / 1000,
-    });
+    }, digests);
+    // The guests were stopped for the save and their clocks stood still: set them while the host
+    // digests the rest and commits (the memory streams were digested as they were written).
+    const [meta] = await Promise.all([committing, syncClocks(lab)]);
     log(`checkpoint "${point.name}" saved in ${seconds(Date.now() - t0)}: ${Math.round(meta.size / 1024 ** 2)} MB, key ${meta.key}`);
     for (const m of pruneCheckpoints(capBytes(), [meta.key])) log(`checkpoint store over its cap: removed ${m.scenario}/${m.checkpoint} (${m.key}, last used ${m.lastUsedAt})`);
     return meta;
@@ -59,7 +62,8 @@ export async function saveCheckpoint(lab: LabView, point: CheckpointPoint, stepN
   }
 }
 
-async function saveFiles(lab: LabView, cp: Layout): Promise<void> {
+/** Writes the checkpoint's files; returns the digests of those digested as they were written (memory streams, by path). */
+async function saveFiles(lab: LabView, cp: Layout): Promise<Record<string, string>> {
   const nodes = [...lab.nodes.values()];
   copyFileSync(lab.key.privateKeyFile, cp.key);
   copyFileSync(`${lab.key.privateKeyFile}.pub`, cp.keyPub);
@@ -70,12 +74,13 @@ async function saveFiles(lab: LabView, cp: Layout): Promise<void> {
     if (configDrive) copyFileSync(configDrive, f.configIso);
     if (fwCfg) copyFileSync(fwCfg.file, f.ignition);
   }
-  await Promise.all(nodes.filter((n) => n.machine.state === 'running').map((n) => n.machine.saveTo(cp.node(n.plan.name).state, cp.node(n.plan.name).disk)));
-  await syncClocks(lab);
+  const running = nodes.filter((n) => n.machine.state === 'running');
+  const sums = await Promise.all(running.map((n) => n.machine.saveTo(cp.node(n.plan.name).state, cp.node(n.plan.name).disk)));
   for (const n of nodes) if (n.machine.state === 'off' && existsSync(n.machine.overlay)) copyFileSync(n.machine.overlay, cp.node(n.plan.name).disk);
   lab.services.discovery?.snapshotTo(cp.discovery);
   lab.services.registry?.snapshotTo(cp.registry);
   if (lab.artifactsDrive) copyFileSync(lab.artifactsDrive, cp.artifactsIso);
+  return Object.fromEntries(running.map((n, i) => [cp.node(n.plan.name).state, sums[i]]));
 }
 
 /** What a restored node is made from: its delivered config, its saved disk and, if it ran, its memory. */

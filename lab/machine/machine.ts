@@ -4,7 +4,7 @@
  * KVM probe (accel.ts), QMP (qmp.ts), the SSH channel (ssh.ts) and the console scan (console.ts).
  * It imports images/, download/, host/ and below.
  */
-import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -219,27 +219,31 @@ export class Machine {
   /**
    * Saves the guest's memory and devices as a zstd-compressed migration stream, and a consistent
    * copy of its disk overlay; the guest is stopped while this happens and runs on afterwards.
+   * Returns the sha256 of the stream file, digested as it was written.
    * (Measured here: ~125 MB per 1 GiB guest, restored in seconds; savevm wrote ~0.5 GB into the
    * overlay, which every restore would then have to copy.)
    */
-  async saveTo(stateFile: string, diskCopy: string): Promise<void> {
+  async saveTo(stateFile: string, diskCopy: string): Promise<string> {
     if (this.state !== 'running') throw new LabError(`cannot save ${this.name}: it is ${this.state}`);
     const qmp = this.qmp!;
+    const sum = `${stateFile}.sha256`;
     await qmp.execute('stop');
     try {
       await qmp.execute('migrate-set-parameters', { 'max-bandwidth': 8 * 1024 ** 3 });
-      await qmp.execute('migrate', { uri: `exec:zstd -1 -q -T1 > ${shellQuote(stateFile)}` });
+      await qmp.execute('migrate', { uri: `exec:${saveCommand(stateFile, sum)}` });
       await waitUntil(`saving ${this.name}`, async () => {
         const m = await qmp.execute<{ status?: string; 'error-desc'?: string }>('query-migrate');
         if (m.status === 'completed') return;
         if (m.status === 'failed' || m.status === 'cancelled') throw new LabError(`saving ${this.name} failed: ${m['error-desc'] ?? m.status}`);
         throw new NotYet(`migration ${m.status ?? 'not started'}`);
-      }, { timeoutMs: 300_000, intervalMs: 200 });
+      }, { timeoutMs: 300_000, intervalMs: 100 });
       // The migration flushed and let go of the disk: the overlay is consistent now.
       copyFileSync(this.overlay, diskCopy);
     } finally {
       await qmp.execute('cont');
     }
+    // The guest runs on while the pipe writes its last block and its digest.
+    return waitForDigest(sum, `saving ${this.name}`);
   }
 
   /** True while the QEMU process is alive (a crashed or powered-off guest is not). */
@@ -325,4 +329,28 @@ export class Machine {
     this.qmp = undefined;
     this.state = 'off';
   }
+}
+
+/**
+ * The shell command a save's migration stream goes to: zstd into `stateFile`, digested on the way
+ * (tee | sha256sum), the digest written last into `sumFile` as the sign that all is on disk. QEMU
+ * ends the command's shell once it has sent the stream (SIGTERM, then SIGKILL 10 ms later, io/
+ * channel-command.c), maybe before zstd has written its last block: a pipeline outlives its shell,
+ * so nothing in it is cut short, and the lab waits for `sumFile` instead of for the shell.
+ */
+export function saveCommand(stateFile: string, sumFile: string): string {
+  const part = `${sumFile}.part`;
+  return `zstd -1 -q -T1 | tee ${shellQuote(stateFile)} | { sha256sum > ${shellQuote(part)} && mv ${shellQuote(part)} ${shellQuote(sumFile)}; }`;
+}
+
+/** Waits for a save pipe's digest file (saveCommand), and returns the digest; the file goes. */
+export async function waitForDigest(sumFile: string, what: string, timeoutMs = 120_000): Promise<string> {
+  let digest = '';
+  await waitUntil(`${what}: the memory stream written and digested (${sumFile})`, async () => {
+    if (!existsSync(sumFile)) throw new NotYet('not yet');
+    digest = readFileSync(sumFile, 'utf8').slice(0, 64);
+  }, { timeoutMs, intervalMs: 50 });
+  rmSync(sumFile, { force: true });
+  if (!/^[0-9a-f]{64}$/.test(digest)) throw new LabError(`${what}: the memory stream's digest is not a sha256: "${digest}"`);
+  return digest;
 }
