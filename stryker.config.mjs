@@ -1,4 +1,4 @@
-// Mutation testing of the assertion core, the checkpoint key and the boot template hotplug split (npm run mutate, scripts/mutate.mjs).
+// Mutation testing of the assertion core, the checkpoint key, the boot template hotplug split and the save pipe (npm run mutate, scripts/mutate.mjs).
 // Each group is the code mutated and the ava unit tests that guard it; `npm run mutate` runs one
 // Stryker pass per group (so a mutant runs only the tests that can kill it) and prints the total
 // score. `npx stryker run` alone does every group at once with every group's tests.
@@ -21,6 +21,10 @@ export const GROUPS = {
   hotplug: {
     mutate: ['lab/machine/hotplug.ts'],
     tests: ['test/template.test.ts'],
+  },
+  savepipe: {
+    mutate: ['lab/machine/savepipe.ts'],
+    tests: ['test/savepipe.test.ts'],
   },
 };
 

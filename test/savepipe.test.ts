@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync, mkdirSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { saveCommand, waitForDigest } from '../lab/machine/machine.js';
+import { saveCommand, waitForDigest } from '../lab/machine/savepipe.js';
 import { commitCheckpoint, newCheckpointDir } from '../lab/checkpoints/store.js';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -49,7 +49,7 @@ test('a path with spaces and quotes is one word to the save pipe', async (t) => 
 test('no digest file in time is an error naming the save; a digest file that is no sha256 is one too', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'corelab-savepipe-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  await t.throwsAsync(waitForDigest(join(dir, 'none.sha256'), 'saving node00', 300), { message: /saving node00: the memory stream written and digested .*none\.sha256/ });
+  await t.throwsAsync(waitForDigest(join(dir, 'none.sha256'), 'saving node00', 300), { message: /saving node00: the memory stream written and digested .*none\.sha256.*last saw:\s+no digest file yet/s });
   writeFileSync(join(dir, 'bad.sha256'), 'sha256sum: -: No space left on device\n');
   await t.throwsAsync(waitForDigest(join(dir, 'bad.sha256'), 'saving node00', 300), { message: /saving node00: the memory stream's digest is not a sha256/ });
 });

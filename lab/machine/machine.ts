@@ -1,10 +1,11 @@
 /**
  * The machine layer (lab/machine/): one QEMU guest. The Machine (this file: start, power, pause,
  * link, save and load its state), its command line per image (boot.ts), the accelerator and the
- * KVM probe (accel.ts), QMP (qmp.ts), the SSH channel (ssh.ts) and the console scan (console.ts).
+ * KVM probe (accel.ts), QMP (qmp.ts), the SSH channel (ssh.ts), the console scan (console.ts) and
+ * the save pipe (savepipe.ts).
  * It imports images/, download/, host/ and below.
  */
-import { copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -15,6 +16,7 @@ import { qemuOpt } from '../util/qemuopt.js';
 import { NotYet, waitUntil } from '../util/poll.js';
 import { readTail, shellQuote } from '../util/text.js';
 import { bootArgs, diskCreateArgs, pciAddr, SLOT, type BootSpec } from './boot.js';
+import { saveCommand, waitForDigest } from './savepipe.js';
 import { releaseData, splitHotplug, type BootTemplate } from './hotplug.js';
 
 import { tcgAccelArg, type Accel, type TcgThreads } from './accel.js';
@@ -329,28 +331,4 @@ export class Machine {
     this.qmp = undefined;
     this.state = 'off';
   }
-}
-
-/**
- * The shell command a save's migration stream goes to: zstd into `stateFile`, digested on the way
- * (tee | sha256sum), the digest written last into `sumFile` as the sign that all is on disk. QEMU
- * ends the command's shell once it has sent the stream (SIGTERM, then SIGKILL 10 ms later, io/
- * channel-command.c), maybe before zstd has written its last block: a pipeline outlives its shell,
- * so nothing in it is cut short, and the lab waits for `sumFile` instead of for the shell.
- */
-export function saveCommand(stateFile: string, sumFile: string): string {
-  const part = `${sumFile}.part`;
-  return `zstd -1 -q -T1 | tee ${shellQuote(stateFile)} | { sha256sum > ${shellQuote(part)} && mv ${shellQuote(part)} ${shellQuote(sumFile)}; }`;
-}
-
-/** Waits for a save pipe's digest file (saveCommand), and returns the digest; the file goes. */
-export async function waitForDigest(sumFile: string, what: string, timeoutMs = 120_000): Promise<string> {
-  let digest = '';
-  await waitUntil(`${what}: the memory stream written and digested (${sumFile})`, async () => {
-    if (!existsSync(sumFile)) throw new NotYet('not yet');
-    digest = readFileSync(sumFile, 'utf8').slice(0, 64);
-  }, { timeoutMs, intervalMs: 50 });
-  rmSync(sumFile, { force: true });
-  if (!/^[0-9a-f]{64}$/.test(digest)) throw new LabError(`${what}: the memory stream's digest is not a sha256: "${digest}"`);
-  return digest;
 }
