@@ -2,7 +2,7 @@ import test from 'ava';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BOOT_FATAL, ConsoleWatch, findTrouble } from '../lab/machine/console.js';
+import { BOOT_FATAL, ConsoleWatch, INIT_STARTED, findTrouble } from '../lab/machine/console.js';
 
 test('panics, oopses, emergency shells and failed units are found, colour codes and all', (t) => {
   const text = [
@@ -57,4 +57,14 @@ test('a watch can start where a boot starts, so an earlier boot\'s trouble is no
   appendFileSync(f, '[  OK  ] Reached target multi-user.target\nKernel panic - not syncing: Attempted to kill init!\n');
   t.deepEqual(w.scan().map((x) => x.what), ['kernel panic']);
   t.deepEqual(new ConsoleWatch('n', f).scan().map((x) => x.what), ['emergency shell', 'kernel panic']);
+});
+
+test('init starting is seen on the console (the point past which a boot gets no reset), in the kernel\'s log or systemd\'s banner', (t) => {
+  const init = (text: string) => findTrouble(text, undefined, INIT_STARTED).length > 0;
+  t.false(init('[    1.483525] Run /init as init process\n[    2.518651] EXT4-fs (vda2): recovery complete\n'));
+  t.false(init('[    2.027232] clocksource: Switched to clocksource hpet\n'));
+  t.true(init('[    2.825205] systemd[1]: Inserted module \'autofs4\'\n'));
+  t.true(init('\nWelcome to Debian GNU/Linux 12 (bookworm)!\n'));
+  t.false(init('[   12.0] cloud-init-stage[211]: Welcome to nothing\n'), 'only at the start of a line');
+  t.false(init('[    2.9] systemd[1]: Inserted module'), 'an unfinished line waits for its end');
 });

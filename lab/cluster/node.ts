@@ -5,7 +5,7 @@ import getPort from 'get-port';
 import { Machine } from '../machine/machine.js';
 import { tcgThreads, type TcgThreads } from '../machine/accel.js';
 import { nodeMemory } from '../machine/boot.js';
-import { BOOT_FATAL, ConsoleWatch, type ConsoleFinding } from '../machine/console.js';
+import { BOOT_FATAL, ConsoleWatch, INIT_STARTED, type ConsoleFinding } from '../machine/console.js';
 import { GuestChannel, type LabKey } from '../machine/ssh.js';
 import { nodeNetArgs, macFor } from '../host/switch.js';
 import { guestConfig } from '../guestconfig/guestconfig.js';
@@ -112,24 +112,32 @@ const BOOT_STALL_MS = Number(process.env.CORELAB_BOOT_STALL_SECONDS ?? 120) * 10
 
 /**
  * Waits for SSH, watching the console: under TCG a guest now and then hangs early in boot (seen
- * here: silent after "Switched to clocksource hpet"). A console silent for BOOT_STALL_MS before SSH
- * answers gets the reset button, at most twice, with a log line saying so.
+ * here: silent after "Switched to clocksource hpet"). A console silent for BOOT_STALL_MS before
+ * init has started gets the reset button, at most twice, with a log line saying so. Once init runs
+ * (and from the start for a guest restored from a boot template, which is past it), a quiet console
+ * is left to the boot timeout: a reset there can leave the boot's state half-written (seen: a
+ * reset during cloud-init's first stage left /var/lib/cloud/data/previous-hostname empty, the next
+ * boot's cloud-init failed on it, installed no SSH key, and every login was refused).
  */
 export async function waitForSsh(n: LabNode, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   let size = n.machine.consoleSize();
   let quietSince = Date.now();
   let resets = 0;
+  let init = new ConsoleWatch(n.plan.name, n.machine.consoleLog, size, INIT_STARTED);
+  let pastInit = !!n.machine.spec.template;
   const watchdog = setInterval(() => {
+    pastInit ||= init.scan().length > 0;
     const now = n.machine.consoleSize();
     if (now !== size) {
       size = now;
       quietSince = Date.now();
       return;
     }
-    if (Date.now() - quietSince < BOOT_STALL_MS || resets >= 2 || n.machine.state !== 'running') return;
+    if (Date.now() - quietSince < BOOT_STALL_MS || resets >= 2 || pastInit || n.machine.state !== 'running') return;
     resets++;
     quietSince = Date.now();
-    warn(`${n.plan.name}: no console output for ${BOOT_STALL_MS / 1000}s while booting; pressing reset (${resets}/2)`);
+    warn(`${n.plan.name}: no console output for ${BOOT_STALL_MS / 1000}s while booting, before init started; pressing reset (${resets}/2)`);
+    init = new ConsoleWatch(n.plan.name, n.machine.consoleLog, now, INIT_STARTED);
     n.machine.reset().catch(() => undefined);
   }, Math.min(5000, Math.max(250, BOOT_STALL_MS / 4)));
   const fatal = bootFatal(n);

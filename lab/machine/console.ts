@@ -16,6 +16,13 @@ const PATTERNS: Array<{ what: string; re: RegExp }> = [
   { what: 'Ignition failure', re: /labos: ignition: |\bIgnition failed: / },
 ];
 
+/**
+ * The console line that says the guest's init (systemd, in the initramfs or on the root) has
+ * started: from there on a boot writes its state (cloud-init's, Ignition's), so it is past the
+ * point where the reset button is safe (cluster/node.ts waitForSsh).
+ */
+export const INIT_STARTED: Array<{ what: string; re: RegExp }> = [{ what: 'init started', re: /\bsystemd\[1\]: |^Welcome to / }];
+
 /** What a booting guest does not come back from: the lab fails its boot at once with the excerpt. */
 export const BOOT_FATAL = new Set(['kernel panic', 'emergency shell', 'Ignition failure']);
 
@@ -27,8 +34,8 @@ export class ConsoleWatch {
   private offset = 0;
   private tail = '';
 
-  /** from: where to start reading (e.g. the console's size when a boot starts). */
-  constructor(readonly node: string, readonly file: string, from = 0) {
+  /** from: where to start reading (e.g. the console's size when a boot starts); patterns: what it looks for (trouble, by default). */
+  constructor(readonly node: string, readonly file: string, from = 0, private patterns = PATTERNS) {
     this.offset = from;
   }
 
@@ -46,17 +53,17 @@ export class ConsoleWatch {
     } catch {
       return [];
     }
-    return findTrouble(this.tail + text.replace(ANSI, '').replace(/\r/g, ''), (rest) => (this.tail = rest));
+    return findTrouble(this.tail + text.replace(ANSI, '').replace(/\r/g, ''), (rest) => (this.tail = rest), this.patterns);
   }
 }
 
 /** Findings in console text, each with a few lines of context; keeps an unfinished last line for next time. */
-export function findTrouble(text: string, keepTail: (rest: string) => void = () => undefined): ConsoleFinding[] {
+export function findTrouble(text: string, keepTail: (rest: string) => void = () => undefined, patterns = PATTERNS): ConsoleFinding[] {
   const lines = text.split('\n');
   keepTail(lines.pop() ?? '');
   const out: ConsoleFinding[] = [];
   lines.forEach((line, i) => {
-    const p = PATTERNS.find((x) => x.re.test(line));
+    const p = patterns.find((x) => x.re.test(line));
     if (p) out.push({ what: p.what, line: line.trim(), excerpt: lines.slice(Math.max(0, i - 3), i + 8).join('\n') });
   });
   return out;
