@@ -40,10 +40,15 @@ export function loadLabKey(from: string, privateKeyFile: string): LabKey {
   return { privateKey, publicKey, privateKeyFile };
 }
 
+/** The longest a boot's SSH handshake may take (GuestChannel.waitReady). */
+const HANDSHAKE_MAX_MS = 90_000;
+
 /** The command channel to one guest: SSH to its forwarded port on 127.0.0.1, as its image's user. */
 export class GuestChannel {
   private client?: Client;
   private connecting?: Promise<Client>;
+  /** The client of `connecting`, until its handshake ends: close() cuts it too. */
+  private handshaking?: Client;
 
   /** port: the host end of the node's SSH forward; guestPort: where it goes in the guest (for messages). */
   constructor(readonly node: string, readonly port: number, readonly user: string, private key: LabKey, readonly guestPort = 22) {}
@@ -53,6 +58,7 @@ export class GuestChannel {
     if (this.connecting) return this.connecting;
     this.connecting = new Promise<Client>((resolve, reject) => {
       const c = new Client();
+      this.handshaking = c;
       c.once('ready', () => {
         this.client = c;
         resolve(c);
@@ -64,6 +70,7 @@ export class GuestChannel {
       });
       c.on('close', () => {
         if (this.client === c) this.client = undefined;
+        reject(new Error('the connection closed before the SSH handshake ended'));
       });
       c.connect({
         host: '127.0.0.1',
@@ -75,7 +82,10 @@ export class GuestChannel {
         keepaliveInterval: 5000,
         keepaliveCountMax: 3,
       });
-    }).finally(() => (this.connecting = undefined));
+    }).finally(() => {
+      this.connecting = undefined;
+      this.handshaking = undefined;
+    });
     return this.connecting;
   }
 
@@ -84,19 +94,45 @@ export class GuestChannel {
    * timeout with what the console showed last.
    */
   async waitReady(opts: { timeoutMs: number; signal?: AbortSignal; alive: () => boolean; consoleTail: () => string; fatal?: () => string | undefined }): Promise<void> {
-    await waitUntil(`${this.node} to accept SSH on 127.0.0.1:${this.port} (guest port ${this.guestPort})`, async () => {
+    const deadline = Date.now() + opts.timeoutMs;
+    let fatal: string | undefined;
+    const check = () => {
       if (!opts.alive()) throw new LabError(`${this.node}: QEMU exited while the guest was booting; console:\n${opts.consoleTail()}`);
-      const fatal = opts.fatal?.();
+      fatal ??= opts.fatal?.();
       if (fatal) throw new LabError(fatal, { fix: 'the guest cannot finish this boot; the console lines above say why (for Ignition: its own error about the node\'s config)' });
+    };
+    await waitUntil(`${this.node} to accept SSH on 127.0.0.1:${this.port} (guest port ${this.guestPort})`, async () => {
+      check();
+      // While an attempt waits for the guest, QEMU exiting, the console showing a failed boot or an
+      // interrupt cuts it.
+      const cut = () => this.close();
+      const watch = setInterval(() => {
+        try {
+          check();
+        } catch {
+          cut();
+        }
+      }, 1000);
+      opts.signal?.addEventListener('abort', cut, { once: true });
       try {
+        // The handshake may take until the boot's deadline (at most 90 s, past the 75 s after which
+        // QEMU's user network gives up a connection the guest never answers): QEMU holds the
+        // connection until the guest listens and resends the SYN then, and sshd, just started on a
+        // busy guest, takes seconds to answer. Cut at 30 s, a connection made at QEMU's start was
+        // dropped while sshd answered it, and the node answered 8-17 s later (3 nodes, TCG).
+        await this.connect(Math.max(1000, Math.min(HANDSHAKE_MAX_MS, deadline - Date.now())));
         const r = await this.run('true', { timeoutMs: 30_000 });
         if (r.exitCode !== 0) throw new NotYet(`ssh ran "true" with exit ${r.exitCode}: ${r.stderr}`);
       } catch (err) {
         if (err instanceof NotYet) throw err;
         this.close();
+        check();
         throw new NotYet(`ssh: ${(err as Error).message}\nconsole:\n${opts.consoleTail()}`);
+      } finally {
+        clearInterval(watch);
+        opts.signal?.removeEventListener('abort', cut);
       }
-    }, { timeoutMs: opts.timeoutMs, intervalMs: 2000, signal: opts.signal });
+    }, { timeoutMs: opts.timeoutMs, intervalMs: 1000, signal: opts.signal });
   }
 
   /**
@@ -156,5 +192,6 @@ export class GuestChannel {
   close(): void {
     this.client?.end();
     this.client = undefined;
+    this.handshaking?.destroy();
   }
 }
