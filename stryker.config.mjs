@@ -1,4 +1,4 @@
-// Mutation testing of the assertion core, the checkpoint key, the boot template hotplug split and the save pipe (npm run mutate, scripts/mutate.mjs).
+// Mutation testing of the assertion core, the checkpoint key, the boot template hotplug split, the save pipe and the console scan (npm run mutate, scripts/mutate.mjs).
 // Each group is the code mutated and the ava unit tests that guard it; `npm run mutate` runs one
 // Stryker pass per group (so a mutant runs only the tests that can kill it) and prints the total
 // score. `npx stryker run` alone does every group at once with every group's tests.
@@ -25,6 +25,10 @@ export const GROUPS = {
   savepipe: {
     mutate: ['lab/machine/savepipe.ts'],
     tests: ['test/savepipe.test.ts'],
+  },
+  console: {
+    mutate: ['lab/machine/console.ts'],
+    tests: ['test/consolescan.test.ts'],
   },
 };
 

@@ -68,3 +68,28 @@ test('init starting is seen on the console (the point past which a boot gets no 
   t.false(init('[   12.0] cloud-init-stage[211]: Welcome to nothing\n'), 'only at the start of a line');
   t.false(init('[    2.9] systemd[1]: Inserted module'), 'an unfinished line waits for its end');
 });
+
+test('a finding carries its line as written (colour codes and carriage returns gone) and the 3 lines before it and 7 after', (t) => {
+  const before = ['b1', 'b2', 'b3', 'b4'];
+  const after = ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8'];
+  const [f] = findTrouble([...before, '[    2.0] Kernel panic - not syncing: Attempted to kill init!', ...after, ''].join('\n'));
+  t.is(f.what, 'kernel panic');
+  t.is(f.line, '[    2.0] Kernel panic - not syncing: Attempted to kill init!');
+  t.is(f.excerpt, ['b2', 'b3', 'b4', f.line, 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7'].join('\n'));
+  t.is(findTrouble('  Kernel panic - not syncing: y  \n')[0].line, 'Kernel panic - not syncing: y', 'the line is trimmed');
+  t.is(findTrouble('Kernel panic - not syncing: x\nnext\n')[0].excerpt, 'Kernel panic - not syncing: x\nnext', 'at the start, the excerpt starts with the line');
+  t.deepEqual(findTrouble('\nWelcome to Debian GNU/Linux 12 (bookworm)!\n', undefined, INIT_STARTED).map((x) => x.what), ['init started']);
+});
+
+test('a watch started past the start of a file reads a line split across two scans whole; a first line is read as it is; CRLF lines too', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'corelab-test-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const f = join(dir, 'console.log');
+  writeFileSync(f, 'an earlier boot\r\n');
+  const w = new ConsoleWatch('n', f, 17);
+  appendFileSync(f, '[FAILED] Failed to start etcd2.service\r\n[FAILED] Failed to st');
+  t.deepEqual(w.scan().map((x) => x.line), ['[FAILED] Failed to start etcd2.service']);
+  appendFileSync(f, 'art docker.service\r\n');
+  t.deepEqual(w.scan().map((x) => x.line), ['[FAILED] Failed to start docker.service']);
+  t.deepEqual(new ConsoleWatch('n', join(dir, 'none.log')).scan(), [], 'a console not written yet has nothing');
+});
