@@ -272,6 +272,12 @@ test.serial('up, status, ssh and down drive a lab from other commands, and leave
   // has exited since; without it the stage client is cloud-init itself.
   const stages = await corelab(['ssh', '--lab', 'interactive', 'solo', 'cloud-init status --wait >/dev/null; sudo journalctl -b -q -o cat -u cloud-init-zygote.service | grep "^cloud-init-zygote: "; systemctl is-active cloud-init-zygote.service; sudo /usr/lib/labos/cloud-init-stage --version']);
   t.regex(stages.stdout, /^cloud-init-zygote: init --local: exit 0\ncloud-init-zygote: init: exit 0\ncloud-init-zygote: modules --mode=final: exit 0\ninactive\n\/usr\/bin\/cloud-init 22\.\d/);
+  // labos: no SysV script shadows a native unit, so enabling a unit (a cloud-config's enable: true)
+  // runs no update-rc.d (Perl, ~5 s under TCG).
+  const sysv = await corelab(['ssh', '--lab', 'interactive', 'solo', 'sudo systemctl enable --no-reload docker.service 2>&1; systemctl is-enabled docker.service; ls /etc/init.d']);
+  t.notRegex(sysv.stdout, /SysV|systemd-sysv-install/);
+  t.regex(sysv.stdout, /^enabled$/m);
+  t.notRegex(sysv.stdout, /^(docker|ssh|cloud-init)$/m);
   const console = await corelab(['console', 'solo']);
   t.regex(console.stdout, /solo login:|Cloud-init v\./);
   const dir = (await corelab(['status'])).all.match(/console (\/\S+)\/solo\/console\.log/)![1];

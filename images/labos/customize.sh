@@ -43,6 +43,16 @@ done
 ch systemctl -q disable ssh.service 2>/dev/null || true
 ch systemctl -q enable docker.socket systemd-networkd.service sshd.socket usr-share-oem.mount corelab-artifacts.service
 mkdir -p "$R/var/lib/oem" "$R/usr/share/oem"
+# SysV scripts that a native unit of the same name shadows (docker, ssh, cloud-init's, ...): systemd
+# never runs them (and the sysv generator is off), but while /etc/init.d/NAME exists, `systemctl
+# enable/disable NAME` also runs update-rc.d, Perl: measured in a node, `systemctl enable
+# docker.service` took 7.3 s, 4.9 s of it with --no-reload. Flatcar has no SysV scripts either.
+for s in "$R"/etc/init.d/*; do
+  b=${s##*/}
+  [ -e "$R/usr/lib/systemd/system/$b.service" ] || [ -L "$R/usr/lib/systemd/system/$b.service" ] || continue
+  ch update-rc.d -f "$b" remove >/dev/null 2>&1 || true
+  rm -f "$s"
+done
 
 # Let cloud-init's schema accept "coreos" in module lists (else a WARNING each boot).
 ch python3 - <<'PY'

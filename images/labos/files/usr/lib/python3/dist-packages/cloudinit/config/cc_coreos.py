@@ -148,7 +148,9 @@ def handle(name: str, cfg: Config, cloud: Cloud, log: Logger, args: list) -> Non
             log.warning("coreos: unit %s not found, skipping it", uname)
             continue
         if u.get("enable"):
-            systemctl(log, "enable", *runtime, uname)
+            # --no-reload: enabling only adds the [Install] links, which the next boot reads; this
+            # boot starts the unit by its command. The implicit daemon-reload cost ~2.5 s (TCG).
+            systemctl(log, "enable", "--no-reload", *runtime, uname)
         cmd = u.get("command")
         if cmd in COMMANDS:
             systemctl(log, "--no-block", cmd, uname)
