@@ -209,12 +209,14 @@ test.serial('a wrong expectation fails the run, naming the step, the command and
   assertNothingLeft(t, 'one-node-wrong', r.all);
 });
 
-/** A copy of the one-node fixture under another name, with extra top-level YAML. */
-function variant(name: string, extra = ''): { dir: string; remove: () => void } {
+/** A copy of the one-node fixture under another name, with extra top-level YAML, and other steps (YAML lines) when given. */
+function variant(name: string, extra = '', steps?: string[]): { dir: string; remove: () => void } {
   const tree = tempTree({});
   cpSync('test/fixtures/one-node', tree.dir, { recursive: true });
   const file = join(tree.dir, 'scenario.yaml');
-  writeFileSync(file, readFileSync(file, 'utf8').replace('name: one-node-wrong', `name: ${name}\n${extra}`));
+  let text = readFileSync(file, 'utf8').replace('name: one-node-wrong', `name: ${name}\n${extra}`);
+  if (steps) text = text.replace(/\nsteps:\n[\s\S]*$/, `\nsteps:\n${steps.join('\n')}\n`);
+  writeFileSync(file, text);
   return tree;
 }
 
@@ -320,7 +322,9 @@ test.serial('faults: partition, link, pause and shutdown do what the guests can 
 });
 
 test.serial('timeouts.scenario stops a run that takes too long, tears it down and says why', async (t) => {
-  const tree = variant('too-slow', 'timeouts: { scenario: 15s }');
+  // A step that outlasts the scenario's time, wherever the 15 s run out (boot or step): a fast boot
+  // once got through the fixture's steps in 15.0 s.
+  const tree = variant('too-slow', 'timeouts: { scenario: 15s }', ['  - name: longer than the scenario may take', '    on: solo', '    run: sleep 300']);
   t.teardown(tree.remove);
   const r = await corelab(['run', tree.dir]);
   t.is(r.exitCode, 1);

@@ -114,7 +114,8 @@ const BOOT_STALL_MS = Number(process.env.CORELAB_BOOT_STALL_SECONDS ?? 120) * 10
  * Waits for SSH, watching the console: under TCG a guest now and then hangs early in boot (seen
  * here: silent after "Switched to clocksource hpet"). A console silent for BOOT_STALL_MS before
  * init has started gets the reset button, at most twice, with a log line saying so. Once init runs
- * (and from the start for a guest restored from a boot template, which is past it), a quiet console
+ * (and from the start for a guest restored from a boot template or a checkpoint, which is past it;
+ * a power-on boots from the kernel again), a quiet console
  * is left to the boot timeout: a reset there can leave the boot's state half-written (seen: a
  * reset during cloud-init's first stage left /var/lib/cloud/data/previous-hostname empty, the next
  * boot's cloud-init failed on it, installed no SSH key, and every login was refused).
@@ -124,7 +125,7 @@ export async function waitForSsh(n: LabNode, timeoutMs: number, signal?: AbortSi
   let quietSince = Date.now();
   let resets = 0;
   let init = new ConsoleWatch(n.plan.name, n.machine.consoleLog, size, INIT_STARTED);
-  let pastInit = !!n.machine.spec.template;
+  let pastInit = n.machine.restored;
   const watchdog = setInterval(() => {
     pastInit ||= init.scan().length > 0;
     const now = n.machine.consoleSize();

@@ -132,6 +132,11 @@ export class Machine {
     return !!this.spec.template && !this.spec.incoming && !this.resumed;
   }
   private resumed = false;
+  private fromSaved = false;
+  /** Whether this run of the machine began from saved memory (a boot template, a checkpoint): its guest is past init. */
+  get restored(): boolean {
+    return this.fromSaved;
+  }
 
   /** Boots the node: creates its overlay on first start, keeps it on a power-on after a power-off. */
   async start(): Promise<void> {
@@ -146,6 +151,7 @@ export class Machine {
     this.rssTimer = setInterval(() => this.sampleRss(), 2000);
     this.rssTimer.unref();
     const saved = tpl?.state ?? (this.resuming ? this.spec.incoming : undefined);
+    this.fromSaved = !!saved;
     if (saved) {
       try {
         await this.loadState(saved);
