@@ -23,9 +23,22 @@ export interface LabKey {
   privateKeyFile: string;
 }
 
+/**
+ * An ed25519 key pair that ssh2 can read back. ssh2's generateKeyPairSync strips the leading zero
+ * bytes of the public key, so about 1 pair in 256 is malformed ("Cannot parse privateKey: Malformed
+ * OpenSSH private key", mscdex/ssh2#1390, #1513): such a pair is made again.
+ */
+export function labKeyPair(comment: string): { private: string; public: string } {
+  for (let i = 0; ; i++) {
+    const pair = utils.generateKeyPairSync('ed25519', { comment });
+    if (!(utils.parseKey(pair.private) instanceof Error) && !(utils.parseKey(pair.public) instanceof Error)) return pair;
+    if (i >= 16) throw new LabError('ssh2 made 17 ed25519 key pairs in a row that it cannot read back');
+  }
+}
+
 /** A per-lab SSH key pair; the private key file is written with mode 0600. */
 export function makeLabKey(privateKeyFile: string, comment = 'corelab'): LabKey {
-  const pair = utils.generateKeyPairSync('ed25519', { comment });
+  const pair = labKeyPair(comment);
   writeFileSync(privateKeyFile, pair.private, { mode: 0o600 });
   writeFileSync(`${privateKeyFile}.pub`, pair.public + '\n', { mode: 0o644 });
   return { privateKey: pair.private, publicKey: pair.public.trim(), privateKeyFile };
